@@ -1,0 +1,40 @@
+# relsync — two commands on a fresh Debian machine:
+#   make demo   install what is missing, start PostgreSQL and the Notion simulator, reconcile, show the result
+#   make test   the whole test suite (unit, PostgreSQL integration, end-to-end with the real binaries)
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+.PHONY: all deps build release test demo pg-start pg-stop sim clean help
+
+all: build
+
+help:
+	@echo "make demo      run relsync end to end against the simulator and a local PostgreSQL"
+	@echo "make test      run every test (starts a local PostgreSQL under .pg/)"
+	@echo "make build     debug build of relsync and notion-sim"
+	@echo "make release   optimized build"
+	@echo "make pg-start  start the local PostgreSQL cluster (.pg/); make pg-stop stops it"
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release
+
+test: deps
+	@scripts/test.sh
+
+demo: deps
+	@scripts/demo.sh
+
+pg-start: deps
+	@scripts/pg.sh start
+
+pg-stop:
+	@scripts/pg.sh stop
+
+clean:
+	rm -rf .build .demo
