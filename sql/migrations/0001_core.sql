@@ -54,6 +54,8 @@ CREATE TABLE relations (
     updated_at            timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (source_data_source_id, property_id)
 );
+-- one view name, one relation
+CREATE UNIQUE INDEX relations_join_view_key ON relations (join_view);
 
 -- One row per edge: page `from_page_id` links to `to_page_id` through the relation.
 CREATE TABLE edges (
@@ -102,6 +104,7 @@ CREATE TABLE edge_history (
     changed_at            timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX edge_history_changed_at_idx ON edge_history (changed_at);
+CREATE INDEX edge_history_run_id_idx ON edge_history (run_id);
 CREATE INDEX edge_history_relation_idx ON edge_history (source_data_source_id, property_id);
 
 -- All edges with their relation's current name: the stable entry point for SQL and BI.
