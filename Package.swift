@@ -9,7 +9,7 @@ let strict: [SwiftSetting] = [
 
 let package = Package(
     name: "relsync",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "relsync", targets: ["relsync"]),
         .executable(name: "notion-sim", targets: ["notion-sim"]),
@@ -101,6 +101,7 @@ let package = Package(
             dependencies: [
                 "CurlTransport", "TransportKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

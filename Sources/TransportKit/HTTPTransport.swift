@@ -131,8 +131,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Sends one HTTP request and returns the complete response. Implementations throw only
-/// `TransportError`, and only when no complete response arrived.
+/// Sends one HTTP request and returns the complete response. Implementations throw
+/// `TransportError` when no complete response arrived, and `CancellationError` when the calling
+/// task was cancelled (a cancelled request is abandoned, not retried).
 public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest) async throws -> HTTPResponse
 }
