@@ -58,8 +58,14 @@ public struct Reconciler: Sendable {
 
     public func run(_ options: ReconcileOptions) async throws -> RunSummary {
         let started = Date()
+        // Connect first (an unreachable PostgreSQL fails fast), then prove the token and resolve
+        // the config against Notion before anything is written: a bad token, an unknown data
+        // source or a wrong relation name leaves PostgreSQL untouched.
         let store = try await openStore()
         defer { store.close() }
+        let client = NotionClient(configuration: notionConfiguration, transport: transport, logger: logger)
+        _ = try await client.me()
+        let plans = try await resolvePlans(client: client)
 
         if options.dryRun {
             let pending = try await store.pendingMigrations()
@@ -72,7 +78,6 @@ public struct Reconciler: Sendable {
             throw SyncError.lockHeld(schema: configuration.postgres.schema)
         }
 
-        let client = NotionClient(configuration: notionConfiguration, transport: transport, logger: logger)
         let mode = options.full ? "full" : "incremental"
         let runID = options.dryRun ? nil : try await store.beginRun(mode: mode)
         var logger = self.logger
@@ -80,7 +85,7 @@ public struct Reconciler: Sendable {
 
         var run = RunState()
         do {
-            try await reconcile(client: client, store: store, runID: runID, options: options, run: &run, logger: logger)
+            try await reconcile(plans, client: client, store: store, runID: runID, options: options, run: &run, logger: logger)
         } catch {
             if let runID {
                 let stats = client.statistics()
@@ -141,11 +146,9 @@ public struct Reconciler: Sendable {
     }
 
     func reconcile(
-        client: NotionClient, store: PostgresStore, runID: Int64?, options: ReconcileOptions,
+        _ plans: [Plan], client: NotionClient, store: PostgresStore, runID: Int64?, options: ReconcileOptions,
         run: inout RunState, logger: Logger
     ) async throws {
-        _ = try await client.me()  // proves the token before any heavy work
-        let plans = try await resolvePlans(client: client)
         let names = joinViewNames(plans)
         if configuration.sync.contains(where: { !$0.writeBack.isEmpty }) && options.writeBack {
             run.warnings.append("write_back is configured, but this build only reads relations; summaries were not written")

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import NotionSimulator
+import PostgresStore
+import Testing
+
+/// End-to-end tests run the real `relsync` binary against the simulator (real HTTP on
+/// loopback) and a real PostgreSQL. `make test` sets these variables; without them the suites
+/// are skipped.
+enum E2E {
+    static let env = ProcessInfo.processInfo.environment
+    static var enabled: Bool { env["POSTGRES_HOSTNAME"] != nil && env["RELSYNC_BIN"] != nil }
+
+    static var databaseURL: String {
+        let host = env["POSTGRES_HOSTNAME"] ?? "127.0.0.1"
+        let port = env["POSTGRES_PORT"] ?? "5432"
+        let user = env["POSTGRES_USER"] ?? "postgres"
+        let db = env["POSTGRES_DB"] ?? "relsync_test"
+        return "postgresql://\(user)@\(host):\(port)/\(db)"
+    }
+
+    static var relsync: String { env["RELSYNC_BIN"] ?? "relsync" }
+    static let logger = Logger(label: "e2e")
+
+    static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)_\(UInt32.random(in: 0...UInt32.max))"
+    }
+}
+
+/// What one relsync process did.
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+
+    var json: [String: Any]? {
+        (try? JSONSerialization.jsonObject(with: Data(stdout.utf8))) as? [String: Any]
+    }
+
+    func int(_ key: String) -> Int? { json?[key] as? Int }
+}
+
+/// Runs the relsync binary with `arguments`, output captured through files (no pipe deadlock).
+func runRelsync(_ arguments: [String], environment: [String: String] = [:]) async throws -> RunResult {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent(E2E.uniqueName("relsync-run"))
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: E2E.relsync)
+    process.arguments = arguments
+    var env = ["PATH": E2E.env["PATH"] ?? "/usr/bin:/bin", "HOME": E2E.env["HOME"] ?? "/tmp"]
+    for (key, value) in environment { env[key] = value }
+    process.environment = env
+    process.standardOutput = try FileHandle(forWritingTo: out)
+    process.standardError = try FileHandle(forWritingTo: err)
+    process.standardInput = FileHandle.nullDevice
+
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return RunResult(
+        status: status,
+        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+}
+
+/// A scratch folder, a pair of schemas and a config file for one test.
+struct Scenario {
+    let dir: URL
+    let schema = E2E.uniqueName("e2e")
+    var viewsSchema: String { schema + "_views" }
+    let token = "ntn_e2e_\(UInt64.random(in: 0...UInt64.max))"
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(E2E.uniqueName("relsync-e2e"))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    var simulatorConfiguration: SimulatorConfiguration { SimulatorConfiguration(token: token) }
+
+    /// Writes relsync.yaml; `sync` is the YAML list under `sync:`, `notionExtra` more notion: keys.
+    func writeConfig(port: Int, sync: String, notionExtra: String = "", databaseURL: String = E2E.databaseURL) throws -> String {
+        let path = dir.appendingPathComponent("relsync.yaml").path
+        let yaml = """
+            notion:
+              token: ${NOTION_TOKEN}
+              base_url: http://127.0.0.1:\(port)
+              requests_per_second: 1000
+              burst: 50
+            \(notionExtra.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            postgres:
+              url: \(databaseURL)
+              schema: \(schema)
+              views_schema: \(viewsSchema)
+            sync:
+            \(sync)
+            """
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    var environment: [String: String] { ["NOTION_TOKEN": token] }
+
+    func reconcile(_ config: String, _ extra: [String] = []) async throws -> RunResult {
+        try await runRelsync(["reconcile", "--config", config, "--json"] + extra, environment: environment)
+    }
+
+    func dropSchemas() async {
+        guard let db = try? await PostgresConnection.connect(url: E2E.databaseURL, logger: E2E.logger) else { return }
+        _ = try? await db.execute("DROP SCHEMA IF EXISTS \(db.quoteIdentifier(viewsSchema)) CASCADE")
+        _ = try? await db.execute("DROP SCHEMA IF EXISTS \(db.quoteIdentifier(schema)) CASCADE")
+        db.close()
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+/// Edges as stored: per (data source, property, from page) the targets in position order.
+struct StoredEdges {
+    var lists: [TruthKey: [UUID]] = [:]
+    var positions: [TruthKey: [Int?]] = [:]
+
+    static func read(schema: String) async throws -> StoredEdges {
+        let db = try await PostgresConnection.connect(url: E2E.databaseURL, logger: E2E.logger)
+        defer { db.close() }
+        let rows = try await db.query(
+            "SELECT source_data_source_id, property_id, from_page_id, to_page_id, position FROM \(db.quoteIdentifier(schema)).edges ORDER BY 1, 2, 3, position")
+        var result = StoredEdges()
+        for row in rows.rows {
+            let key = TruthKey(dataSourceID: UUID(uuidString: row[0]!)!, propertyID: row[1]!, pageID: UUID(uuidString: row[2]!)!)
+            result.lists[key, default: []].append(UUID(uuidString: row[3]!)!)
+            result.positions[key, default: []].append(row[4].flatMap { Int($0) })
+        }
+        return result
+    }
+}
+
+/// The expected edges of the given data sources (every relation of each), from the simulator's
+/// ground truth, leaving out empty lists (they have no rows).
+func expectedEdges(_ truth: GroundTruth, dataSources: Set<UUID>, properties: Set<String>? = nil) -> [TruthKey: [UUID]] {
+    truth.relations.filter { key, list in
+        dataSources.contains(key.dataSourceID) && !list.isEmpty && (properties?.contains(key.propertyID) ?? true)
+    }
+}
+
+/// Compares stored edges with the truth exactly: the same lists, in order, positions 0…n-1.
+func expectExact(_ stored: StoredEdges, _ expected: [TruthKey: [UUID]], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(stored.lists.count == expected.count, "relation lists: stored \(stored.lists.count), expected \(expected.count)", sourceLocation: sourceLocation)
+    var mismatches = 0
+    for (key, list) in expected where stored.lists[key] != list {
+        mismatches += 1
+        if mismatches <= 3 {
+            Issue.record("\(key): stored \(stored.lists[key]?.count ?? 0) targets, expected \(list.count)", sourceLocation: sourceLocation)
+        }
+    }
+    for key in stored.lists.keys where expected[key] == nil {
+        mismatches += 1
+        if mismatches <= 3 { Issue.record("\(key): stored but not expected", sourceLocation: sourceLocation) }
+    }
+    for (key, positions) in stored.positions where positions != Array(0..<positions.count).map(Optional.some) {
+        // Positions are Notion's indices: exactly 0…n-1 when the list holds no duplicates.
+        Issue.record("\(key): positions \(positions.prefix(5))… are not 0…n-1", sourceLocation: sourceLocation)
+        break
+    }
+    #expect(mismatches == 0, sourceLocation: sourceLocation)
+}
+
+/// Runs `body` with the simulator serving `engine` over real HTTP on loopback.
+func withSimulator<T: Sendable>(_ engine: SimulatorEngine, _ body: @escaping @Sendable (Int) async throws -> T) async throws -> T {
+    try await SimulatorServer.withRunningServer(engine: engine, body)
+}
+
+/// Runs `body` with a fresh scenario, and drops its schemas afterwards whatever happened.
+func withScenario(_ body: (Scenario) async throws -> Void) async throws {
+    let scenario = try Scenario()
+    do {
+        try await body(scenario)
+    } catch {
+        await scenario.dropSchemas()
+        throw error
+    }
+    await scenario.dropSchemas()
+}
