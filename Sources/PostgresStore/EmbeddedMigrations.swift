@@ -59,8 +59,6 @@ CREATE TABLE relations (
     updated_at            timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (source_data_source_id, property_id)
 );
--- one view name, one relation
-CREATE UNIQUE INDEX relations_join_view_key ON relations (join_view);
 
 -- One row per edge: page `from_page_id` links to `to_page_id` through the relation.
 CREATE TABLE edges (
