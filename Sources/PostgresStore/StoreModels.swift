@@ -83,12 +83,19 @@ public struct RelationRow: Sendable, Hashable {
     public var syncedPropertyName: String?
     /// The join view's name in the views schema, unquoted; at most 63 bytes of UTF-8.
     public var joinView: String
+    /// The join view's column naming the page that holds the relation.
+    public var fromColumn: String
+    /// The join view's column naming the related page.
+    public var toColumn: String
 
     public init(
         sourceDataSourceID: UUID, propertyID: String, propertyName: String, targetDataSourceID: UUID?,
         targetDatabaseID: UUID? = nil, kind: RelationKind, syncedPropertyID: String? = nil,
-        syncedPropertyName: String? = nil, joinView: String
+        syncedPropertyName: String? = nil, joinView: String, fromColumn: String = "from_page_id",
+        toColumn: String = "to_page_id"
     ) {
+        self.fromColumn = fromColumn
+        self.toColumn = toColumn
         self.sourceDataSourceID = sourceDataSourceID
         self.propertyID = propertyID
         self.propertyName = propertyName
