@@ -139,6 +139,14 @@ extension SimulatorEngine {
         workspace.pages[pageID].map { Timestamp.date(Timestamp.floorToMinute($0.lastEditedTime)) }
     }
 
+    /// The stored rich-text value of a page's property, complete (a page object may show less:
+    /// at most 25 mentions).
+    public func storedRichText(page pageID: UUID, property reference: String) -> [RichTextItem] {
+        guard let page = workspace.pages[pageID],
+              let property = workspace.dataSources[page.dataSourceID]?.property(reference: reference) else { return [] }
+        return page.richText(property.id)
+    }
+
     /// The stored relation list (including targets a client cannot see).
     public func storedRelation(page pageID: UUID, property reference: String) -> [UUID] {
         guard let page = workspace.pages[pageID],

@@ -48,6 +48,9 @@ public struct RelsyncConfiguration: Sendable {
     public var notion: Notion
     public var postgres: Postgres
     public var sync: [SyncEntry]
+    /// How often a run reads every page instead of only those edited since the watermark (a full
+    /// read is what notices trashed and deleted pages). nil: only with `--full`.
+    public var fullSweepEvery: Duration?
     /// The file this came from (for messages).
     public var path: String
 
@@ -248,7 +251,7 @@ private struct ConfigReader {
 
     func read(_ root: Node) throws(ConfigError) -> RelsyncConfiguration {
         let top = try mapping(root, at: "the config file")
-        try checkKeys(top, allowed: ["notion", "postgres", "sync"], at: "")
+        try checkKeys(top, allowed: ["notion", "postgres", "sync", "reconcile"], at: "")
         guard let notionNode = top.first(where: { $0.key == "notion" })?.value else {
             throw fail(root, "the notion: section is missing")
         }
@@ -258,7 +261,24 @@ private struct ConfigReader {
         let notion = try readNotion(notionNode)
         let postgres = try readPostgres(top.first(where: { $0.key == "postgres" })?.value)
         let sync = try readSync(syncNode)
-        return RelsyncConfiguration(notion: notion, postgres: postgres, sync: sync, path: path)
+        let sweep = try readReconcile(top.first(where: { $0.key == "reconcile" })?.value)
+        return RelsyncConfiguration(notion: notion, postgres: postgres, sync: sync, fullSweepEvery: sweep, path: path)
+    }
+
+    /// `reconcile: {full_sweep_every: 24h}`; default 24 h, `0` or `never` for only `--full`.
+    func readReconcile(_ node: Node?) throws(ConfigError) -> Duration? {
+        let fallback: Duration? = .seconds(24 * 3600)
+        guard let node else { return fallback }
+        let pairs = try mapping(node, at: "reconcile")
+        try checkKeys(pairs, allowed: ["full_sweep_every"], at: "reconcile")
+        guard let value = pairs.first(where: { $0.key == "full_sweep_every" })?.value else { return fallback }
+        let text = try string(value, at: "reconcile.full_sweep_every").trimmingCharacters(in: .whitespaces).lowercased()
+        if text == "0" || text == "never" { return nil }
+        let units: [(String, Int)] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)]
+        for (suffix, seconds) in units where text.hasSuffix(suffix) {
+            if let number = Int(text.dropLast()), number > 0 { return .seconds(number * seconds) }
+        }
+        throw fail(value, "reconcile.full_sweep_every must be a duration such as 24h, 90m or 1d (or never), not \"\(text)\"")
     }
 
     func readNotion(_ node: Node) throws(ConfigError) -> RelsyncConfiguration.Notion {

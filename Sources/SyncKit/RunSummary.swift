@@ -7,6 +7,8 @@ public struct RunSummary: Sendable, Codable {
         public var name: String
         /// false for a data source read only for the titles of relation targets.
         public var configured: Bool
+        /// "full" (every page) or "incremental" (pages edited since the watermark).
+        public var mode: String
         public var pagesRead: Int
         public var relations: [Relation]
         public var pagesTrashed: Int
@@ -17,8 +19,19 @@ public struct RunSummary: Sendable, Codable {
         public var name: String
         public var joinView: String
         public var edges: Int
-        /// Pages whose relation was longer than the 25 Notion shows, completed by pagination.
+        /// Pages read whose relation was longer than the 25 Notion shows.
         public var truncatedPages: Int
+        /// Of those, pages whose stored list was kept without the property-item walk (their first
+        /// 25 unchanged and the last edit relsync's own, or older than the previous read).
+        public var reusedPages: Int
+    }
+
+    /// A summary `--dry-run` would have written.
+    public struct PlannedWrite: Sendable, Codable {
+        public var pageID: String
+        public var property: String
+        /// The first 120 characters a reader would see.
+        public var preview: String
     }
 
     public var runID: Int64?
@@ -41,6 +54,13 @@ public struct RunSummary: Sendable, Codable {
     public var forwardOptimum: Int
     public var retries: Int
     public var rateLimited: Int
+    /// Summaries PATCHed to Notion, and those found already right.
+    public var summariesWritten: Int
+    public var summariesUnchanged: Int
+    /// With `--dry-run`: the summaries that would be written.
+    public var plannedWrites: [PlannedWrite]
+    /// Summaries Notion refused this run (retried next run).
+    public var writeFailures: Int
     public var warnings: [String]
 }
 
@@ -50,7 +70,7 @@ extension RunSummary {
         var lines: [String] = []
         let verb = dryRun ? "would change" : "changed"
         for ds in dataSources where ds.configured {
-            lines.append("\(ds.name): \(ds.pagesRead) pages")
+            lines.append("\(ds.name): \(ds.pagesRead) pages read (\(ds.mode))")
             for r in ds.relations {
                 let truncated = r.truncatedPages > 0 ? ", \(r.truncatedPages) completed past 25" : ""
                 lines.append("  \(r.name) → \(r.edges) edges\(truncated)  [view \(r.joinView)]")
@@ -64,6 +84,15 @@ extension RunSummary {
             "edges: \(edgesTotal) total, \(verb): +\(edgesAdded) −\(edgesRemoved), \(edgesRepositioned) reordered")
         lines.append(
             "Notion: \(apiCallsTotal) requests (\(dataCalls) data calls; forward-pagination optimum \(forwardOptimum)), \(retries) retries, \(rateLimited) rate-limited")
+        if dryRun {
+            lines.append("summaries: \(plannedWrites.count) would be written, \(summariesUnchanged) unchanged")
+            for write in plannedWrites.prefix(10) {
+                lines.append("  would write \(write.property) of \(write.pageID): \(write.preview)")
+            }
+            if plannedWrites.count > 10 { lines.append("  … and \(plannedWrites.count - 10) more") }
+        } else if summariesWritten + summariesUnchanged + writeFailures > 0 {
+            lines.append("summaries: \(summariesWritten) written, \(summariesUnchanged) unchanged" + (writeFailures > 0 ? ", \(writeFailures) failed" : ""))
+        }
         lines.append(String(format: "done in %.1f s", durationSeconds) + (runID.map { " (run \($0))" } ?? ""))
         for warning in warnings { lines.append("warning: \(warning)") }
         return lines.joined(separator: "\n")

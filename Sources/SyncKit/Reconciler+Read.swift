@@ -1,0 +1,375 @@
+import Foundation
+import Logging
+import NotionClient
+import PostgresStore
+import ReconcilerCore
+
+/// Reading Notion: configured data sources, relation targets, and edits that reached a relation
+/// only through the back side of a dual relation.
+extension Reconciler {
+    struct Read {
+        var snapshot: DataSourceSnapshot
+        /// nil for a fix-up that adds to a data source already summarized.
+        var summary: RunSummary.DataSource?
+    }
+
+    enum ReadMode: Equatable {
+        case full
+        /// Pages edited on or after this time.
+        case incremental(since: Date)
+
+        var name: String { self == .full ? "full" : "incremental" }
+    }
+
+    /// Full when asked, on the first read, and when the sweep is due; otherwise incremental from
+    /// the watermark's minute minus the overlap.
+    func readMode(_ dataSourceID: UUID, _ context: RunContext) async throws -> (ReadMode, previousWatermark: Date?) {
+        let state = try await context.store.syncState(dataSourceID: dataSourceID)
+        if context.options.full { return (.full, state.watermark) }
+        guard let watermark = state.watermark, let lastFull = state.lastFullSyncAt else { return (.full, state.watermark) }
+        if let every = configuration.fullSweepEvery,
+            context.started.timeIntervalSince(lastFull) >= Double(every.components.seconds)
+        {
+            return (.full, watermark)
+        }
+        return (.incremental(since: Self.floorToMinute(watermark).addingTimeInterval(-Self.overlap)), watermark)
+    }
+
+    static func floorToMinute(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 60).rounded(.down) * 60)
+    }
+
+    static func filter(for mode: ReadMode) -> JSONValue? {
+        guard case .incremental(let since) = mode else { return nil }
+        return [
+            "timestamp": "last_edited_time",
+            "last_edited_time": ["on_or_after": .string(Self.iso8601(since))],
+        ]
+    }
+
+    static func iso8601(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// One page as read, before relation completion.
+    struct PageRead {
+        var row: PageRow
+        /// propertyID → (inline ids, has_more)
+        var relations: [String: (ids: [String], hasMore: Bool)]
+    }
+
+    func readConfigured(
+        _ plan: Plan, names: [String: String], backProperties: [String], _ context: RunContext, _ run: inout RunState
+    ) async throws -> Read {
+        let schema = plan.schema
+        guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
+        let (mode, previousWatermark) = try await readMode(dataSourceID, context)
+        let readStart = Date()
+        var propertyIDs = [schema.titlePropertyID] + plan.relations.map(\.id)
+        for id in plan.writeBacks.map(\.property.id) + backProperties where !propertyIDs.contains(id) {
+            propertyIDs.append(id)
+        }
+
+        var pages: [PageRead] = []
+        for try await page in context.client.queryDataSource(schema.id, filter: Self.filter(for: mode), filterProperties: propertyIDs) {
+            guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
+            var relations: [String: (ids: [String], hasMore: Bool)] = [:]
+            for property in plan.relations {
+                let value = page.property(id: property.id)
+                relations[property.id] = (value?.relationIDs ?? [], value?.hasMore ?? false)
+            }
+            for writeBack in plan.writeBacks {
+                run.currentSummaries[row.pageID, default: [:]][writeBack.property.id] =
+                    page.property(id: writeBack.property.id)?.richText ?? []
+            }
+            for back in backProperties {
+                let value = page.property(id: back)
+                run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
+                    .pages[row.pageID] = (value?.relationIDs ?? [], value?.hasMore ?? false)
+            }
+            pages.append(PageRead(row: row, relations: relations))
+            if pages.count % 100 == 0 { progress?(.pagesRead(name: schema.title, pages: pages.count)) }
+        }
+        progress?(.pagesRead(name: schema.title, pages: pages.count))
+        run.pagesRead += pages.count
+        run.pagesPerDataSource.append(pages.count)
+        run.watermarks[dataSourceID] = readStart
+
+        // Relations Notion cut at 25: reuse what is stored where provably unchanged (incremental
+        // reads only), complete the rest through the property-item endpoint, a few in flight.
+        var work: [(page: Int, propertyID: String)] = []
+        var reused: [WorkKey: [EdgeRow]] = [:]
+        for property in plan.relations {
+            let truncated = pages.indices.filter { pages[$0].relations[property.id]?.hasMore == true }
+            guard !truncated.isEmpty else { continue }
+            if case .incremental = mode {
+                let stored = try await context.store.edges(
+                    sourceDataSourceID: dataSourceID, propertyID: property.id, from: truncated.map { pages[$0].row.pageID })
+                for index in truncated {
+                    let page = pages[index]
+                    if let list = stored[page.row.pageID],
+                        canReuse(page, storedList: list, propertyID: property.id, previousWatermark: previousWatermark, context)
+                    {
+                        reused[WorkKey(page: index, propertyID: property.id)] = list
+                    } else {
+                        work.append((index, property.id))
+                    }
+                }
+            } else {
+                work += truncated.map { ($0, property.id) }
+            }
+        }
+        let completed = try await complete(work, pages: pages, title: schema.title, context)
+        var vanished = Set<Int>()
+        for (key, list) in completed where list == nil { vanished.insert(key.page) }
+        for (_, list) in completed { if let list { run.truncatedRelationSizes.append(list.count) } }
+
+        var edges: [String: [EdgeRow]] = [:]
+        var summaries: [RunSummary.Relation] = []
+        for property in plan.relations {
+            var rows: [EdgeRow] = []
+            var truncatedPages = 0
+            for (index, page) in pages.enumerated() where !vanished.contains(index) {
+                let key = WorkKey(page: index, propertyID: property.id)
+                let inline = page.relations[property.id] ?? ([], false)
+                if inline.hasMore { truncatedPages += 1 }
+                if let list = reused[key] {
+                    rows += list
+                    continue
+                }
+                run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
+                let targets = try RelationAssembly.targets(
+                    pageID: page.row.pageID.uuidString, propertyID: property.id,
+                    inline: inline.ids, hasMore: inline.hasMore, completed: completed[key] ?? nil)
+                for target in targets {
+                    guard let to = UUID(uuidString: target.pageID) else { continue }
+                    rows.append(EdgeRow(fromPageID: page.row.pageID, toPageID: to, position: target.position))
+                }
+            }
+            edges[property.id] = rows
+            summaries.append(.init(
+                propertyID: property.id, name: property.name, joinView: names[schema.id + "\u{0}" + property.id] ?? "",
+                edges: rows.count, truncatedPages: truncatedPages, reusedPages: reused.keys.filter { $0.propertyID == property.id }.count))
+        }
+
+        let livePages = pages.enumerated().filter { !vanished.contains($0.offset) }.map(\.element.row)
+        let snapshot = DataSourceSnapshot(
+            dataSource: DataSourceRow(
+                id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
+                configured: true),
+            pages: livePages, relations: relationRows(plan, names: names), edges: edges, complete: mode == .full)
+        let summary = RunSummary.DataSource(
+            id: schema.id, name: schema.title, configured: true, mode: mode.name, pagesRead: pages.count,
+            relations: summaries, pagesTrashed: 0)
+        return Read(snapshot: snapshot, summary: summary)
+    }
+
+    /// Whether a truncated relation read again can keep its stored list without the
+    /// property-item walk: the first 25 references are unchanged, and the page was either last
+    /// edited by relsync itself (its summary write) or last edited before the previous read began
+    /// (an overlap re-read). Full sweeps never reuse: they are the safety net.
+    func canReuse(
+        _ page: PageRead, storedList: [EdgeRow], propertyID: String, previousWatermark: Date?, _ context: RunContext
+    ) -> Bool {
+        guard let inline = page.relations[propertyID], storedList.count > inline.ids.count,
+            storedList.allSatisfy({ $0.position != nil })
+        else { return false }
+        let storedPrefix = storedList.prefix(inline.ids.count).map { $0.toPageID.uuidString.lowercased() }
+        guard storedPrefix == inline.ids.map({ $0.lowercased() }) else { return false }
+        if page.row.lastEditedBy?.uuidString.lowercased() == context.botUserID { return true }
+        if let edited = page.row.lastEditedTime, let previousWatermark {
+            return edited < Self.floorToMinute(previousWatermark)
+        }
+        return false
+    }
+
+    func relationRows(_ plan: Plan, names: [String: String]) -> [RelationRow] {
+        let dataSourceID = UUID(uuidString: plan.schema.id)!
+        return plan.relations.map { property in
+            RelationRow(
+                sourceDataSourceID: dataSourceID, propertyID: property.id, propertyName: property.name,
+                targetDataSourceID: property.relation?.dataSourceID.flatMap(UUID.init(uuidString:)),
+                targetDatabaseID: property.relation?.databaseID.flatMap(UUID.init(uuidString:)),
+                kind: property.relation?.kind.isDual == true ? .dual : .single,
+                syncedPropertyID: property.relation?.kind.synced?.id,
+                syncedPropertyName: property.relation?.kind.synced?.name,
+                joinView: names[plan.schema.id + "\u{0}" + property.id] ?? JoinViewNaming.slug(property.name))
+        }
+    }
+
+    struct WorkKey: Hashable {
+        var page: Int
+        var propertyID: String
+    }
+
+    /// Reads the complete list of each truncated relation. A nil list means the page vanished
+    /// (404) between the query and its property-item call.
+    func complete(
+        _ work: [(page: Int, propertyID: String)], pages: [PageRead], title: String, _ context: RunContext
+    ) async throws -> [WorkKey: [String]?] {
+        let lists = try await relationLists(
+            work.map { (pages[$0.page].row.pageID, $0.propertyID) }, title: title, context)
+        var results: [WorkKey: [String]?] = [:]
+        for (item, list) in zip(work, lists) {
+            results[WorkKey(page: item.page, propertyID: item.propertyID)] = .some(list)
+        }
+        return results
+    }
+
+    /// The complete relation list of each (page, property), a few in flight, in input order;
+    /// nil where the page vanished (404).
+    func relationLists(_ work: [(pageID: UUID, propertyID: String)], title: String, _ context: RunContext) async throws -> [[String]?] {
+        guard !work.isEmpty else { return [] }
+        var results = [[String]?](repeating: nil, count: work.count)
+        let width = max(1, configuration.notion.maxConcurrentRequests)
+        let client = context.client
+        let logger = context.logger
+        try await withThrowingTaskGroup(of: (Int, [String]?).self) { group in
+            var next = 0
+            func addNext() {
+                guard next < work.count else { return }
+                let index = next
+                let pageID = work[index].pageID.uuidString.lowercased()
+                let propertyID = work[index].propertyID
+                next += 1
+                group.addTask {
+                    do {
+                        var ids: [String] = []
+                        for try await id in client.relationTargets(pageID: pageID, propertyID: propertyID) {
+                            ids.append(id)
+                        }
+                        return (index, ids)
+                    } catch let error as NotionError where error.status == 404 {
+                        logger.notice("page vanished before its relation was read", metadata: ["notion.page_id": "\(pageID)"])
+                        return (index, nil)
+                    }
+                }
+            }
+            for _ in 0..<min(width, work.count) { addNext() }
+            var done = 0
+            while let (index, ids) = try await group.next() {
+                results[index] = ids
+                done += 1
+                if done % 10 == 0 || done == work.count {
+                    progress?(.completingRelations(name: title, done: done, total: work.count))
+                }
+                addNext()
+            }
+        }
+        return results
+    }
+
+    /// Reads a data source that relations point into, for its page titles and the back side of
+    /// dual relations. nil when Notion does not share it with the integration: a partial
+    /// result, reported, not fatal.
+    func readTarget(_ target: TargetPlan, _ context: RunContext, _ run: inout RunState) async throws -> Read? {
+        let schema: NotionDataSource
+        do {
+            schema = try await context.client.retrieveDataSource(target.id)
+        } catch let error as NotionError where error.status == 404 || error.status == 403 {
+            run.warnings.append("relation target data source \(target.id) is not shared with the integration; its pages have no titles in PostgreSQL")
+            context.logger.warning("relation target not shared", metadata: ["notion.data_source_id": "\(target.id)"])
+            return nil
+        }
+        guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
+        let (mode, _) = try await readMode(dataSourceID, context)
+        let readStart = Date()
+        var rows: [PageRow] = []
+        for try await page in context.client.queryDataSource(
+            schema.id, filter: Self.filter(for: mode), filterProperties: [schema.titlePropertyID] + target.backProperties)
+        {
+            guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
+            rows.append(row)
+            for back in target.backProperties {
+                let value = page.property(id: back)
+                run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
+                    .pages[row.pageID] = (value?.relationIDs ?? [], value?.hasMore ?? false)
+            }
+        }
+        run.pagesRead += rows.count
+        run.pagesPerDataSource.append(rows.count)
+        run.watermarks[dataSourceID] = readStart
+        let snapshot = DataSourceSnapshot(
+            dataSource: DataSourceRow(
+                id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
+                configured: false),
+            pages: rows, relations: [], edges: [:], complete: mode == .full)
+        return Read(
+            snapshot: snapshot,
+            summary: .init(
+                id: schema.id, name: schema.title, configured: false, mode: mode.name, pagesRead: rows.count,
+                relations: [], pagesTrashed: 0))
+    }
+
+    /// Edits made on the back side of a dual relation (a member added to a project from the
+    /// member's page) may leave the source page's `last_edited_time` alone, so an incremental
+    /// read of the source misses them. The target pages read this run show their back lists;
+    /// wherever one disagrees with the stored edges, the source pages involved are read again.
+    func propagateDualEdits(_ plans: [Plan], names: [String: String], _ context: RunContext, _ run: inout RunState) async throws {
+        for plan in plans {
+            guard let dataSourceID = UUID(uuidString: plan.schema.id),
+                run.dataSources.first(where: { $0.id == plan.schema.id })?.mode != "full"
+            else { continue }
+            for relation in plan.relations {
+                guard let synced = relation.relation?.kind.synced, let target = relation.relation?.dataSourceID,
+                    let back = run.backLists[BackKey(targetDataSourceID: target, propertyID: synced.id)], !back.pages.isEmpty
+                else { continue }
+                let targetPages = Array(back.pages.keys)
+                let stored = try await context.store.sources(
+                    sourceDataSourceID: dataSourceID, propertyID: relation.id, pointingTo: targetPages)
+                // Complete the back lists Notion truncated.
+                let truncated = targetPages.filter { back.pages[$0]?.hasMore == true }
+                let full = try await relationLists(truncated.map { ($0, synced.id) }, title: plan.schema.title, context)
+                var backSets: [UUID: Set<UUID>] = [:]
+                for page in targetPages {
+                    backSets[page] = Set((back.pages[page]?.ids ?? []).compactMap(UUID.init(uuidString:)))
+                }
+                for (page, list) in zip(truncated, full) {
+                    backSets[page] = list.map { Set($0.compactMap(UUID.init(uuidString:))) }
+                }
+                var affected = Set<UUID>()
+                for page in targetPages {
+                    guard let now = backSets[page] else { continue }
+                    affected.formUnion(now.symmetricDifference(stored[page] ?? []))
+                }
+                affected = affected.filter { !run.freshLists.contains(PageRelation(pageID: $0, propertyID: relation.id)) }
+                guard !affected.isEmpty else { continue }
+                let rows = try await context.store.pages(Array(affected)).filter { $0.dataSourceID == dataSourceID && !$0.inTrash }
+                guard !rows.isEmpty else { continue }
+                context.logger.info(
+                    "re-reading pages changed from the other side of a dual relation",
+                    metadata: ["notion.data_source_id": "\(plan.schema.id)", "pages.count": "\(rows.count)"])
+                let lists = try await relationLists(rows.map { ($0.pageID, relation.id) }, title: plan.schema.title, context)
+                var edges: [EdgeRow] = []
+                var pages: [PageRow] = []
+                for (row, list) in zip(rows, lists) {
+                    guard let list else { continue }
+                    run.truncatedRelationSizes.append(list.count)
+                    pages.append(row)
+                    let targets = try RelationAssembly.targets(
+                        pageID: row.pageID.uuidString, propertyID: relation.id, inline: list, hasMore: false, completed: nil)
+                    edges += targets.compactMap { t in
+                        UUID(uuidString: t.pageID).map { EdgeRow(fromPageID: row.pageID, toPageID: $0, position: t.position) }
+                    }
+                }
+                var fixPlan = plan
+                fixPlan.relations = [relation]
+                let snapshot = DataSourceSnapshot(
+                    dataSource: DataSourceRow(
+                        id: dataSourceID, databaseID: plan.schema.databaseID.flatMap(UUID.init(uuidString:)),
+                        name: plan.schema.title, configured: true),
+                    pages: pages, relations: relationRows(fixPlan, names: names), edges: [relation.id: edges], complete: false)
+                try await apply(Read(snapshot: snapshot, summary: nil), context, &run)
+                run.freshLists.formUnion(pages.map { PageRelation(pageID: $0.pageID, propertyID: relation.id) })
+            }
+        }
+    }
+
+    func pageRow(_ page: NotionPage, dataSourceID: UUID) -> PageRow? {
+        guard let id = UUID(uuidString: page.id) else { return nil }
+        return PageRow(
+            pageID: id, dataSourceID: dataSourceID, title: page.title, url: page.url,
+            createdTime: page.createdTime, lastEditedTime: page.lastEditedTime,
+            lastEditedBy: page.lastEditedByID.flatMap(UUID.init(uuidString:)), inTrash: page.inTrash)
+    }
+}
