@@ -7,14 +7,21 @@ import SyncKit
 extension RelSync {
     struct Reconcile: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read the configured relations completely and apply them to PostgreSQL.",
+            abstract: "Bring PostgreSQL and the Notion summaries up to date with Notion's relations.",
             discussion: """
-                Reads every page of each configured data source (title and relation properties \
-                only), completes each relation Notion cut at 25 references through the \
+                Each run is a diff. It reads the pages of each configured data source edited \
+                since the last run (all of them on the first run, with --full, and when \
+                reconcile.full_sweep_every has passed: a full read is what notices trashed \
+                pages), completes each relation Notion cut at 25 references through the \
                 property-item endpoint, reads the titles of relation targets, and applies the \
-                result as a diff: one transaction per data source, new edges inserted, vanished \
-                edges removed, positions kept, pages upserted. Pending migrations are applied \
-                first. Running it twice changes nothing the second time.
+                result in one transaction per data source. Then it renders the configured \
+                write_back summaries from PostgreSQL and PATCHes only the pages whose summary \
+                changed. Pending migrations are applied first. A run killed anywhere leaves \
+                PostgreSQL consistent and the next run finishes the work; a second run while one \
+                holds the lock exits 75.
+
+                Quiet on success when stdout is not a terminal (cron); -v or --summary prints \
+                the summary, --json prints it as JSON.
 
                 Example:
                   NOTION_TOKEN=ntn_… DATABASE_URL=postgresql://relsync@db/analytics \\
@@ -23,25 +30,42 @@ extension RelSync {
 
         @OptionGroup var options: GlobalOptions
 
-        @Flag(help: "Read every page of every configured data source (the only mode this build has; accepted for cron lines that pass it).")
+        @Flag(help: "Read every page of every configured data source (a full sweep), not only those edited since the last run.")
         var full = false
 
-        @Flag(help: "Read Notion and plan the PostgreSQL changes, then roll them back: nothing is written anywhere.")
+        @Flag(help: "Read Notion and plan every change, then make none: PostgreSQL is rolled back and no summary is written. Shows the planned writes.")
         var dryRun = false
 
         @Flag(help: "Skip writing summaries back to Notion.")
         var noWriteBack = false
 
+        @Option(help: ArgumentHelp("Wait up to this many seconds for another run's lock instead of exiting 75.", valueName: "seconds"))
+        var wait: Int?
+
         @Flag(help: "Print the run summary as JSON on stdout.")
         var json = false
 
+        @Flag(help: "Print the run summary even when stdout is not a terminal.")
+        var summary = false
+
+        @Option(help: ArgumentHelp("Write the run's figures to this Prometheus textfile (node_exporter's textfile collector): replaced atomically at the end of every run, failures included; left alone on exit 75.", valueName: "path"))
+        var metricsFile: String?
+
+        func validate() throws {
+            if let wait, wait < 0 { throw ValidationError("--wait takes a number of seconds, 0 or more.") }
+        }
+
         func run() async throws {
-            let context = try CommandContext(options)
-            let summary = try await context.perform {
+            let context = try CommandContext(options, metricsFile: metricsFile)
+            let result = try await context.perform(metricsFile: metricsFile) {
                 try await context.reconciler(progress: !json).run(
-                    ReconcileOptions(full: true, dryRun: dryRun, writeBack: !noWriteBack))
+                    ReconcileOptions(full: full, dryRun: dryRun, writeBack: !noWriteBack, waitForLock: wait.map { .seconds($0) }))
             }
-            print(json ? summary.json() : summary.text)
+            if json {
+                print(result.json())
+            } else if summary || options.verbose > 0 || isatty(STDOUT_FILENO) == 1 {
+                print(result.text)
+            }
         }
     }
 
@@ -66,7 +90,7 @@ struct CommandContext {
     let logger: Logger
     let redactor: Redactor
 
-    init(_ options: GlobalOptions) throws {
+    init(_ options: GlobalOptions, metricsFile: String? = nil) throws {
         let level = Self.level(options)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -79,6 +103,9 @@ struct CommandContext {
         do {
             configuration = try RelsyncConfiguration.load(path: options.config)
         } catch {
+            if let metricsFile {
+                try? MetricsFile.write(nil, outcome: "failed", exitCode: Failure.config, finishedAt: Date(), error: nil, to: metricsFile)
+            }
             Self.fail(Failure.config, "config: \(error)")
         }
         redactor = Redactor(configuration.secrets)
@@ -110,6 +137,30 @@ struct CommandContext {
             TerminalProgress.clear()
             let (code, message) = Failure.classify(error, redactor: redactor)
             Self.fail(code, message)
+        }
+    }
+
+    /// A reconcile: like `perform`, and writes the metrics textfile on success and on failure.
+    func perform(metricsFile: String?, _ work: () async throws -> RunSummary) async throws -> RunSummary {
+        do {
+            let summary = try await work()
+            TerminalProgress.clear()
+            writeMetrics(metricsFile, summary, outcome: "succeeded", exitCode: 0)
+            return summary
+        } catch {
+            TerminalProgress.clear()
+            let (code, message) = Failure.classify(error, redactor: redactor)
+            writeMetrics(metricsFile, nil, outcome: "failed", exitCode: code)
+            Self.fail(code, message)
+        }
+    }
+
+    func writeMetrics(_ path: String?, _ summary: RunSummary?, outcome: String, exitCode: Int32) {
+        guard let path else { return }
+        do {
+            try MetricsFile.write(summary, outcome: outcome, exitCode: exitCode, finishedAt: Date(), error: nil, to: path)
+        } catch {
+            logger.warning("could not write the metrics file", metadata: ["file": "\(path)", "error": "\(error)"])
         }
     }
 

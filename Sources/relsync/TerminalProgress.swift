@@ -19,6 +19,8 @@ enum TerminalProgress {
                 line = "\(name): completing relations past 25 — \(done)/\(total)"
             case .applying(let name):
                 line = "\(name): applying to PostgreSQL"
+            case .writingSummaries(let done, let total):
+                line = "writing summaries to Notion — \(done)/\(total)"
             }
             active.withLock { isActive in
                 isActive = true
