@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["NotionSimulator", "PostgresStore", "TransportKit", "CurlTransport"],
+            dependencies: ["NotionSimulator", "PostgresStore", "ReconcilerCore", "TransportKit", "CurlTransport"],
             swiftSettings: strict
         ),
     ]

@@ -46,15 +46,19 @@ print("  schema: relsync")
 print("sync:")
 print(f"  - data_source: {by_name['Projects']['id']}")
 print("    relations: [Team Members]")
+print("    write_back:")
+print("      - relation: Team Members")
+print("        property: Team Members (all)")
+print("        format: names")
 print(f"  - data_source: {by_name['Tasks']['id']}")
 PY
 cat .demo/relsync.yaml
 
 step "relsync reconcile"
-"$bin/relsync" reconcile --config .demo/relsync.yaml
+"$bin/relsync" reconcile --config .demo/relsync.yaml --summary
 
-step "Again: an unchanged workspace changes nothing"
-"$bin/relsync" reconcile --config .demo/relsync.yaml | tail -3
+step "Again: an unchanged workspace changes nothing (incremental: one query per data source, no writes)"
+"$bin/relsync" reconcile --config .demo/relsync.yaml --summary | tail -4
 
 step "What landed in PostgreSQL"
 psql -X "$DATABASE_URL" -P pager=off <<'SQL'

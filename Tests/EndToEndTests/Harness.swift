@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import NotionSimulator
 import PostgresStore
@@ -124,8 +125,8 @@ struct StoredEdges {
     var lists: [TruthKey: [UUID]] = [:]
     var positions: [TruthKey: [Int?]] = [:]
 
-    static func read(schema: String) async throws -> StoredEdges {
-        let db = try await PostgresConnection.connect(url: E2E.databaseURL, logger: E2E.logger)
+    static func read(url: String = E2E.databaseURL, schema: String) async throws -> StoredEdges {
+        let db = try await PostgresConnection.connect(url: url, logger: E2E.logger)
         defer { db.close() }
         let rows = try await db.query(
             "SELECT source_data_source_id, property_id, from_page_id, to_page_id, position FROM \(db.quoteIdentifier(schema)).edges ORDER BY 1, 2, 3, position")
@@ -184,4 +185,48 @@ func withScenario(_ body: (Scenario) async throws -> Void) async throws {
         throw error
     }
     await scenario.dropSchemas()
+}
+
+/// A relsync process started in the background, for tests that kill it or race it.
+final class RelsyncProcess: @unchecked Sendable {
+    // @unchecked: `process` is only touched from the test's own task; Foundation's Process is
+    // not Sendable but is safe to signal and wait on from one task.
+    let process = Process()
+    let dir: URL
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(E2E.uniqueName("relsync-bg"))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: E2E.relsync)
+        process.arguments = arguments
+        var env = ["PATH": E2E.env["PATH"] ?? "/usr/bin:/bin", "HOME": E2E.env["HOME"] ?? "/tmp"]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func kill() {
+        if process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Waits for the process to end (polling: terminationHandler must be set before run()).
+    func wait() async -> RunResult {
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return RunResult(
+            status: process.terminationStatus,
+            stdout: (try? String(contentsOf: dir.appendingPathComponent("stdout"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")
+    }
+}
+
+/// Quotes a string for YAML (single-quoted style).
+func yamlQuote(_ text: String) -> String {
+    "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
 }
