@@ -95,6 +95,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // `make bench`: API calls, wall time under a budget, PostgreSQL phase, memory. Never in `make test`.
+        .executableTarget(
+            name: "relsync-bench",
+            dependencies: [
+                "SyncKit", "NotionSimulator", "NotionClient", "PostgresStore", "ReconcilerCore", "CurlTransport", "TransportKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks",
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "ReconcilerCoreTests", dependencies: ["ReconcilerCore"], swiftSettings: strict),
         .testTarget(
             name: "CurlTransportTests",

@@ -1,0 +1,1 @@
+print("relsync-bench: being written")
