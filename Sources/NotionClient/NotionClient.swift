@@ -219,8 +219,10 @@ public final class NotionClient: Sendable {
                 let delay = explicitDelay ?? backoff(retry: attempt - 1)
                 let deadline = clock.now() + delay
                 if pauseAll {
-                    // The budget is shared: every caller waits, whether or not this one retries.
+                    // The budget is shared: every caller waits, whether or not this one retries,
+                    // and the pace slows: a 429 says the real budget is smaller than configured.
                     await pacer.pause(until: deadline)
+                    if error.status == 429 { await pacer.slowDown() }
                 }
                 guard attempt < maxAttempts else {
                     logger.warning(

@@ -31,6 +31,7 @@ actor RequestPacer {
                 let readyAt = limiter.readyTime(now: now)
                 if readyAt <= now {
                     limiter.take(now: now)
+                    limiter.recover()
                     return
                 }
                 try await clock.sleep(until: readyAt)
@@ -51,6 +52,16 @@ actor RequestPacer {
         if deadline > pausedUntil { pausedUntil = deadline }
     }
 
+    /// A 429 arrived: the real budget (a workspace-wide limit, or a window that does not line up
+    /// with ours) is smaller than configured. Each one cuts the pace by 15%, down to a quarter
+    /// of the configured budget; steady sending wins it back (see `Limiter.recover`).
+    func slowDown() {
+        limiter.slowDown()
+    }
+
+    /// The current pace as a fraction of the configured budget (1 = as configured).
+    func paceFactor() -> Double { limiter.factor }
+
     /// The end of the current pause, if one is in force.
     func pauseDeadline() -> Duration? {
         pausedUntil > clock.now() ? pausedUntil : nil
@@ -67,6 +78,16 @@ struct Limiter {
         case window(limit: Int, length: Duration, sent: [Duration], head: Int)
     }
     private var model: Model
+    /// The configured rate (requests per second) or window limit, before any slowing down.
+    private var configured: Double = 0
+    /// The pace as a fraction of `configured`: cut on 429s, won back by steady sending.
+    private(set) var factor = 1.0
+    private var sinceSlowDown = 0
+
+    static let slowDownFactor = 0.85
+    static let minimumFactor = 0.25
+    /// Requests without a 429 after which 5% of the configured pace is won back.
+    static let recoveryInterval = 50
 
     init(_ rateLimit: RateLimit, now: Duration) {
         switch rateLimit {
@@ -76,12 +97,14 @@ struct Limiter {
             if rate.isFinite, rate > 0 {
                 let size = Double(max(1, burst))
                 model = .bucket(rate: rate, burst: size, tokens: size, updated: now)
+                configured = rate
             } else {
                 model = .unlimited
             }
         case .window(let requests, let seconds):
             if requests > 0, seconds.isFinite, seconds > 0 {
                 model = .window(limit: requests, length: .milliseconds(Int64((seconds * 1000).rounded())), sent: [], head: 0)
+                configured = Double(requests)
             } else {
                 model = .unlimited
             }
@@ -101,6 +124,35 @@ struct Limiter {
             if sent.count < limit { return now }
             // `sent` is a ring buffer once full; `head` is the oldest entry.
             return sent[head] + length
+        }
+    }
+
+    /// Cuts the pace after a 429 (multiplicative decrease).
+    mutating func slowDown() {
+        sinceSlowDown = 0
+        setFactor(max(Self.minimumFactor, factor * Self.slowDownFactor))
+    }
+
+    /// Called per request sent: every `recoveryInterval` requests since the last 429 win back
+    /// 5% of the configured pace, up to the configured pace (additive increase).
+    mutating func recover() {
+        guard factor < 1 else { return }
+        sinceSlowDown += 1
+        if sinceSlowDown % Self.recoveryInterval == 0 { setFactor(min(1, factor + 0.05)) }
+    }
+
+    private mutating func setFactor(_ newFactor: Double) {
+        factor = newFactor
+        switch model {
+        case .unlimited:
+            break
+        case .bucket(_, let burst, let tokens, let updated):
+            model = .bucket(rate: configured * factor, burst: burst, tokens: tokens, updated: updated)
+        case .window(_, let length, let sent, let head):
+            // Keep the newest entries in send order; the ring restarts at index 0.
+            let ordered = Array(sent[head...] + sent[..<head])
+            let limit = max(1, Int((configured * factor).rounded(.down)))
+            model = .window(limit: limit, length: length, sent: Array(ordered.suffix(limit)), head: 0)
         }
     }
 
