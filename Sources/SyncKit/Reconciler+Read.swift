@@ -94,14 +94,32 @@ extension Reconciler {
         run.pagesRead += pages.count
         run.pagesPerDataSource.append(pages.count)
         run.watermarks[dataSourceID] = readStart
+        for back in backProperties {
+            run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()].complete = mode == .full
+        }
 
         // Relations Notion cut at 25: reuse what is stored where provably unchanged (incremental
         // reads only), complete the rest through the property-item endpoint, a few in flight.
         var work: [(page: Int, propertyID: String)] = []
         var reused: [WorkKey: [EdgeRow]] = [:]
+        var inferredCount: [String: Int] = [:]
         for property in plan.relations {
-            let truncated = pages.indices.filter { pages[$0].relations[property.id]?.hasMore == true }
+            var truncated = pages.indices.filter { pages[$0].relations[property.id]?.hasMore == true }
             guard !truncated.isEmpty else { continue }
+            if context.options.relationsStrategy == .auto,
+                let inverse = try await provableInverse(property, truncatedPages: truncated.count, title: schema.title, context, &run)
+            {
+                // Completed from the other side of the dual relation, at no call: the first 25 keep
+                // Notion's order, the rest have no known position.
+                truncated = truncated.filter { index in
+                    let page = pages[index]
+                    guard let list = inferredList(page, property: property.id, inverse: inverse) else { return true }
+                    reused[WorkKey(page: index, propertyID: property.id)] = list
+                    run.truncatedRelationSizes.append(list.count)
+                    inferredCount[property.id, default: 0] += 1
+                    return false
+                }
+            }
             if case .incremental = mode {
                 let stored = try await context.store.edges(
                     sourceDataSourceID: dataSourceID, propertyID: property.id, from: truncated.map { pages[$0].row.pageID })
@@ -111,6 +129,7 @@ extension Reconciler {
                         canReuse(page, storedList: list, propertyID: property.id, previousWatermark: previousWatermark, context)
                     {
                         reused[WorkKey(page: index, propertyID: property.id)] = list
+                        run.truncatedRelationSizes.append(list.count)
                     } else {
                         work.append((index, property.id))
                     }
@@ -135,6 +154,10 @@ extension Reconciler {
                 if inline.hasMore { truncatedPages += 1 }
                 if let list = reused[key] {
                     rows += list
+                    if list.contains(where: { $0.position == nil }) {
+                        // Inferred: complete, and fresh for this run's purposes.
+                        run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
+                    }
                     continue
                 }
                 run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
@@ -149,7 +172,9 @@ extension Reconciler {
             edges[property.id] = rows
             summaries.append(.init(
                 propertyID: property.id, name: property.name, joinView: names[schema.id + "\u{0}" + property.id] ?? "",
-                edges: rows.count, truncatedPages: truncatedPages, reusedPages: reused.keys.filter { $0.propertyID == property.id }.count))
+                edges: rows.count, truncatedPages: truncatedPages,
+                reusedPages: reused.keys.filter { $0.propertyID == property.id }.count - inferredCount[property.id, default: 0],
+                inferredPages: inferredCount[property.id, default: 0]))
         }
 
         let livePages = pages.enumerated().filter { !vanished.contains($0.offset) }.map(\.element.row)
@@ -172,7 +197,7 @@ extension Reconciler {
         _ page: PageRead, storedList: [EdgeRow], propertyID: String, previousWatermark: Date?, _ context: RunContext
     ) -> Bool {
         guard let inline = page.relations[propertyID], storedList.count > inline.ids.count,
-            storedList.allSatisfy({ $0.position != nil })
+            storedList.prefix(inline.ids.count).enumerated().allSatisfy({ $0.element.position == $0.offset })
         else { return false }
         let storedPrefix = storedList.prefix(inline.ids.count).map { $0.toPageID.uuidString.lowercased() }
         guard storedPrefix == inline.ids.map({ $0.lowercased() }) else { return false }
@@ -181,6 +206,52 @@ extension Reconciler {
             return edited < Self.floorToMinute(previousWatermark)
         }
         return false
+    }
+
+    /// For a dual relation whose target data source was read in full this run, the inverse of
+    /// its back lists: source page → targets. Back lists Notion cut at 25 are completed first
+    /// when that costs fewer calls than paginating the source side (one per truncated page at
+    /// least); with every back list complete, the inverse is provably the whole relation.
+    /// nil when not provable, or not worth it.
+    func provableInverse(
+        _ property: PropertySchema, truncatedPages: Int, title: String, _ context: RunContext, _ run: inout RunState
+    ) async throws -> [UUID: [UUID]]? {
+        guard let synced = property.relation?.kind.synced, let target = property.relation?.dataSourceID else { return nil }
+        let key = BackKey(targetDataSourceID: target, propertyID: synced.id)
+        guard var back = run.backLists[key], back.complete else { return nil }
+        let open = back.pages.filter { $0.value.hasMore }.map(\.key)
+        if !open.isEmpty {
+            guard open.count < truncatedPages else { return nil }
+            let lists = try await relationLists(open.map { ($0, synced.id) }, title: title, context)
+            for (page, list) in zip(open, lists) {
+                // A target page that vanished meanwhile: its links are gone either way.
+                back.pages[page] = (list ?? [], false)
+            }
+            run.backLists[key] = back
+        }
+        var inverse: [UUID: [UUID]] = [:]
+        for (targetPage, list) in back.pages {
+            for source in list.ids {
+                if let id = UUID(uuidString: source) { inverse[id, default: []].append(targetPage) }
+            }
+        }
+        return inverse
+    }
+
+    /// One page's relation completed from the inverse: nil unless every reference the page
+    /// object shows is among the inferred ones and there are more than it shows.
+    func inferredList(_ page: PageRead, property: String, inverse: [UUID: [UUID]]) -> [EdgeRow]? {
+        guard let inline = page.relations[property], let all = inverse[page.row.pageID], all.count > inline.ids.count else {
+            return nil
+        }
+        let inlineIDs = inline.ids.compactMap(UUID.init(uuidString:))
+        let allSet = Set(all)
+        guard inlineIDs.count == inline.ids.count, inlineIDs.allSatisfy(allSet.contains) else { return nil }
+        var rows = inlineIDs.enumerated().map { EdgeRow(fromPageID: page.row.pageID, toPageID: $0.element, position: $0.offset) }
+        let shown = Set(inlineIDs)
+        rows += all.filter { !shown.contains($0) }.sorted { $0.uuidString < $1.uuidString }
+            .map { EdgeRow(fromPageID: page.row.pageID, toPageID: $0, position: nil) }
+        return rows
     }
 
     func relationRows(_ plan: Plan, names: [String: String]) -> [RelationRow] {
@@ -289,6 +360,9 @@ extension Reconciler {
         run.pagesRead += rows.count
         run.pagesPerDataSource.append(rows.count)
         run.watermarks[dataSourceID] = readStart
+        for back in target.backProperties {
+            run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()].complete = mode == .full
+        }
         let snapshot = DataSourceSnapshot(
             dataSource: DataSourceRow(
                 id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,

@@ -15,13 +15,28 @@ public struct ReconcileOptions: Sendable {
     public var writeBack: Bool
     /// How long to wait for another run's lock; nil exits at once (exit code 75).
     public var waitForLock: Duration?
+    /// How truncated relations are completed.
+    public var relationsStrategy: RelationsStrategy
 
-    public init(full: Bool = false, dryRun: Bool = false, writeBack: Bool = true, waitForLock: Duration? = nil) {
+    public init(
+        full: Bool = false, dryRun: Bool = false, writeBack: Bool = true, waitForLock: Duration? = nil,
+        relationsStrategy: RelationsStrategy = .auto
+    ) {
         self.full = full
         self.dryRun = dryRun
         self.writeBack = writeBack
         self.waitForLock = waitForLock
+        self.relationsStrategy = relationsStrategy
     }
+}
+
+/// How a relation Notion cut at 25 is completed.
+public enum RelationsStrategy: String, Sendable, CaseIterable {
+    /// From the other side of a dual relation where that is provably complete (no call),
+    /// otherwise by the property-item endpoint.
+    case auto
+    /// Always by the property-item endpoint: every position known.
+    case paginate
 }
 
 /// Progress of a long run, for a terminal.
@@ -196,6 +211,8 @@ public struct Reconciler: Sendable {
     struct BackList {
         /// target page → (inline source ids, has_more)
         var pages: [UUID: (ids: [String], hasMore: Bool)] = [:]
+        /// Every page of the data source was read (a full read), not only those edited.
+        var complete = false
     }
 
     // MARK: - The run
@@ -204,15 +221,16 @@ public struct Reconciler: Sendable {
         let names = joinViewNames(plans)
         let targets = targetPlans(plans)
         let total = plans.count + targets.count
-        for (index, plan) in plans.enumerated() {
-            progress?(.readingDataSource(name: plan.schema.title, index: index + 1, count: total))
-            let read = try await readConfigured(plan, names: names, backProperties: backProperties(of: plan.schema.id, plans), context, &run)
-            progress?(.applying(name: plan.schema.title))
+        // Targets first: their back lists can complete dual relations without a call.
+        for (index, target) in targets.enumerated() {
+            progress?(.readingDataSource(name: "relation targets", index: index + 1, count: total))
+            guard let read = try await readTarget(target, context, &run) else { continue }
             try await apply(read, context, &run)
         }
-        for (index, target) in targets.enumerated() {
-            progress?(.readingDataSource(name: "relation targets", index: plans.count + index + 1, count: total))
-            guard let read = try await readTarget(target, context, &run) else { continue }
+        for (index, plan) in plans.enumerated() {
+            progress?(.readingDataSource(name: plan.schema.title, index: targets.count + index + 1, count: total))
+            let read = try await readConfigured(plan, names: names, backProperties: backProperties(of: plan.schema.id, plans), context, &run)
+            progress?(.applying(name: plan.schema.title))
             try await apply(read, context, &run)
         }
         try await propagateDualEdits(plans, names: names, context, &run)

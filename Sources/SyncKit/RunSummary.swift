@@ -24,6 +24,9 @@ public struct RunSummary: Sendable, Codable {
         /// Of those, pages whose stored list was kept without the property-item walk (their first
         /// 25 unchanged and the last edit relsync's own, or older than the previous read).
         public var reusedPages: Int
+        /// Of those, pages whose relation was completed from the other side of the dual
+        /// relation, at no call (positions past the first 25 unknown).
+        public var inferredPages: Int
     }
 
     /// A summary `--dry-run` would have written.
@@ -72,7 +75,8 @@ extension RunSummary {
         for ds in dataSources where ds.configured {
             lines.append("\(ds.name): \(ds.pagesRead) pages read (\(ds.mode))")
             for r in ds.relations {
-                let truncated = r.truncatedPages > 0 ? ", \(r.truncatedPages) completed past 25" : ""
+                let inferred = r.inferredPages > 0 ? " (\(r.inferredPages) from the other side)" : ""
+                let truncated = r.truncatedPages > 0 ? ", \(r.truncatedPages) completed past 25\(inferred)" : ""
                 lines.append("  \(r.name) → \(r.edges) edges\(truncated)  [view \(r.joinView)]")
             }
         }

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import CurlTransport
 import Foundation
 import Logging
@@ -42,6 +42,11 @@ extension RelSync {
         @Option(help: ArgumentHelp("Wait up to this many seconds for another run's lock instead of exiting 75.", valueName: "seconds"))
         var wait: Int?
 
+        @Option(help: ArgumentHelp(
+            "How relations Notion cut at 25 are completed: auto (from the other side of a two-way relation when that side was read in full and shows every link, at no call; the references past the first 25 then have no position) or paginate (always the property-item endpoint, every position known).",
+            valueName: "strategy"))
+        var relationsStrategy: RelationsStrategy = .auto
+
         @Flag(help: "Print the run summary as JSON on stdout.")
         var json = false
 
@@ -59,7 +64,9 @@ extension RelSync {
             let context = try CommandContext(options, metricsFile: metricsFile)
             let result = try await context.perform(metricsFile: metricsFile) {
                 try await context.reconciler(progress: !json).run(
-                    ReconcileOptions(full: full, dryRun: dryRun, writeBack: !noWriteBack, waitForLock: wait.map { .seconds($0) }))
+                    ReconcileOptions(
+                        full: full, dryRun: dryRun, writeBack: !noWriteBack, waitForLock: wait.map { .seconds($0) },
+                        relationsStrategy: relationsStrategy))
             }
             if json {
                 print(result.json())
@@ -83,6 +90,8 @@ extension RelSync {
         }
     }
 }
+
+extension RelationsStrategy: ExpressibleByArgument {}
 
 /// Builds logging, config and transport for a command, and maps failures to exit codes.
 struct CommandContext {
