@@ -37,7 +37,7 @@ struct CrashSafetyEndToEndTests {
         let truth = await engine.groundTruth()
         let stored = try await StoredEdges.read(schema: scenario.schema)
         expectExact(stored, expectedEdges(truth, dataSources: [projectsID], properties: [team]))
-        await WriteBackEndToEndTests.expectSummaries(engine, dataSource: projectsID, relation: team, property: summary, format: .names)
+        await WriteBackEndToEndTests.expectSummaries(engine, schema: scenario.schema, dataSource: projectsID, relation: team, property: summary, format: .names)
         // The history adds up: for every edge, added minus removed is 1 while it exists.
         let db = try await PostgresConnection.connect(url: E2E.databaseURL, logger: E2E.logger)
         defer { db.close() }

@@ -22,8 +22,8 @@ struct ReconcileEndToEndTests {
                       - data_source: \(sources.id)
                       - data_source: \(members.id.replacingOccurrences(of: "-", with: ""))
                     """)
-                let first = try await scenario.reconcile(config)
-                let second = try await scenario.reconcile(config)
+                let first = try await scenario.reconcile(config, ["--relations-strategy", "paginate"])
+                let second = try await scenario.reconcile(config, ["--relations-strategy", "paginate"])
                 return (first, second)
             }
             #expect(first.status == 0, "stderr: \(first.stderr)")
@@ -32,7 +32,7 @@ struct ReconcileEndToEndTests {
             let truth = await engine.groundTruth()
             let configured: Set<UUID> = [UUID(uuidString: sources.id)!, UUID(uuidString: members.id)!]
             let stored = try await StoredEdges.read(schema: scenario.schema)
-            expectExact(stored, expectedEdges(truth, dataSources: configured))
+            expectExactWithPositions(stored, expectedEdges(truth, dataSources: configured))
             // Every boundary size is present, so the comparison above covered them.
             let sizes = Set(expectedEdges(truth, dataSources: configured).values.map(\.count))
             for size in [1, 25, 26, 100, 101, 1_003] { #expect(sizes.contains(size), "size \(size)") }
@@ -96,7 +96,7 @@ struct ReconcileEndToEndTests {
                         relations: [Team Members]
                       - data_source: \(tasks.id)
                     """)
-                return try await scenario.reconcile(config)
+                return try await scenario.reconcile(config, ["--relations-strategy", "paginate"])
             }
             #expect(result.status == 0, "stderr: \(result.stderr)")
             let truth = await engine.groundTruth()
@@ -184,7 +184,8 @@ struct ReconcileEndToEndTests {
                 try await engine.addRelationTarget(page: a, property: team, target: spare)
                 try await engine.trashPage(c)
                 try await engine.renameProperty(dataSource: projectsID, property: team, to: "Crew")
-                let second = try await scenario.reconcile(config)
+                // A full sweep: it is what notices the trashed page (incremental reads cannot see it).
+                let second = try await scenario.reconcile(config, ["--full"])
                 return (first, second)
             }
             #expect(first.status == 0, "stderr: \(first.stderr)")
@@ -237,11 +238,11 @@ struct ReconcileEndToEndTests {
     @Test func serverRateLimitIsHonoured() async throws {
         try await withScenario { scenario in
             var configuration = scenario.simulatorConfiguration
-            // Three requests per second: the first run's opening calls (users/me, the schema, the first
+            // Two requests per two seconds: the run's opening calls (users/me, the schemas, the first
             // queries) come back to back, so the budget is certainly exceeded, however loaded the machine.
-            configuration.rateLimit = .window(requests: 3, seconds: 1)
+            configuration.rateLimit = .window(requests: 2, seconds: 2)
             let engine = SimulatorEngine(
-                workspace: .demo(seed: 13, DemoParameters(projects: 20, members: 120, tasks: 10, tags: 2, everyoneSize: 110)),
+                workspace: .demo(seed: 13, DemoParameters(projects: 12, members: 60, tasks: 4, tags: 2, everyoneSize: 40, exactSizes: [26])),
                 configuration: configuration)
             let manifest = await engine.manifest()
             let projects = try #require(manifest.dataSource(named: PresetNames.projects))
@@ -283,6 +284,56 @@ struct ReconcileEndToEndTests {
             for table in ["edges", "pages", "relations", "runs", "edge_history", "data_sources"] {
                 let count = try await db.query("SELECT count(*) FROM \(db.quoteIdentifier(scenario.schema)).\(table)")
                 #expect(count.scalar == "0", "\(table) was written by a dry run")
+            }
+        }
+    }
+}
+
+/// Dual-relation inference against pagination: the same edges, far fewer calls.
+@Suite(.enabled(if: E2E.enabled, "needs POSTGRES_HOSTNAME and RELSYNC_BIN (make test sets them)"))
+struct DualInferenceEndToEndTests {
+    @Test func inferenceAndPaginationStoreTheSameEdges() async throws {
+        try await withScenario { paginated in
+            try await withScenario { inferred in
+                let engine = SimulatorEngine(
+                    workspace: .bench(seed: 17, BenchParameters(projects: 400, members: 1_000)),
+                    configuration: SimulatorConfiguration(token: paginated.token))
+                let manifest = await engine.manifest()
+                let projects = try #require(manifest.dataSource(named: PresetNames.projects))
+                let projectsID = UUID(uuidString: projects.id)!
+                let team = try #require(projects.properties.first { $0.name == PresetNames.teamMembers }).id
+                let sync = "  - data_source: \(projects.id)\n    relations: [Team Members]\n"
+                let (a, aCalls, b, bCalls) = try await withSimulator(engine) { port in
+                    let configA = try paginated.writeConfig(port: port, sync: sync)
+                    await engine.resetJournal()
+                    let a = try await paginated.reconcile(configA, ["--relations-strategy", "paginate"])
+                    let aCalls = await engine.journal().requests(.retrievePageProperty)
+                    // The second scenario's token differs: give the simulator's token instead.
+                    let configB = try inferred.writeConfig(port: port, sync: sync)
+                    await engine.resetJournal()
+                    let b = try await runRelsync(
+                        ["reconcile", "--config", configB, "--json", "--relations-strategy", "auto"],
+                        environment: ["NOTION_TOKEN": paginated.token])
+                    let bCalls = await engine.journal().requests(.retrievePageProperty)
+                    return (a, aCalls, b, bCalls)
+                }
+                #expect(a.status == 0, "\(a.stderr)")
+                #expect(b.status == 0, "\(b.stderr)")
+                let truth = await engine.groundTruth()
+                let expected = expectedEdges(truth, dataSources: [projectsID], properties: [team])
+                let storedA = try await StoredEdges.read(schema: paginated.schema)
+                let storedB = try await StoredEdges.read(schema: inferred.schema)
+                expectExactWithPositions(storedA, expected)
+                expectExact(storedB, expected)
+                // Identical edge sets; inference kept the first 25 in order and left the rest NULL.
+                #expect(storedA.lists.mapValues(Set.init) == storedB.lists.mapValues(Set.init))
+                let inferredLists = storedB.positions.values.filter { $0.contains(nil) }
+                #expect(!inferredLists.isEmpty, "no relation was inferred: the test proves nothing")
+                #expect(inferredLists.allSatisfy { $0.prefix(25) == Array(0..<25).map(Optional.some)[...] })
+                let truncated = expected.values.filter { $0.count > 25 }.count
+                #expect(aCalls >= truncated)
+                #expect(bCalls * 4 < aCalls, "inference made \(bCalls) property-item calls, pagination \(aCalls)")
+                print("dual inference: property-item calls \(bCalls) vs \(aCalls) paginated; data calls \(b.int("data_calls") ?? -1) vs \(a.int("data_calls") ?? -1); optimum \(a.int("forward_optimum") ?? -1)")
             }
         }
     }

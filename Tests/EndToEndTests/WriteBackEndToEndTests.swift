@@ -8,11 +8,19 @@ import Testing
 /// against the simulator and PostgreSQL.
 @Suite(.enabled(if: E2E.enabled, "needs POSTGRES_HOSTNAME and RELSYNC_BIN (make test sets them)"))
 struct WriteBackEndToEndTests {
-    /// The summary relsync should have written for `page`, from the simulator's ground truth.
-    static func expected(_ truth: GroundTruth, dataSource: UUID, relation: String, page: UUID, format: SummaryFormat) -> RenderedSummary {
+    /// The summary relsync should have written for `page`: the truth's targets and titles, in
+    /// Notion's order — except where relsync stored a list completed by inference from the other
+    /// side (positions NULL past the first 25: PRODUCT.md orders the rest by title, then id).
+    static func expected(
+        _ truth: GroundTruth, dataSource: UUID, relation: String, page: UUID, format: SummaryFormat, stored: StoredEdges
+    ) -> RenderedSummary {
         let list = truth.relation(dataSource, relation, page) ?? []
+        let key = TruthKey(dataSourceID: dataSource, propertyID: relation, pageID: page)
+        let inferred = stored.positions[key]?.contains(nil) == true
         let targets = list.enumerated().map { index, id in
-            SummaryTarget(pageID: id.uuidString.lowercased(), title: truth.titles[id] ?? "", position: index)
+            SummaryTarget(
+                pageID: id.uuidString.lowercased(), title: truth.titles[id] ?? "",
+                position: inferred && index >= 25 ? nil : index)
         }
         return SummaryRenderer.render(targets, format: format)
     }
@@ -36,13 +44,14 @@ struct WriteBackEndToEndTests {
 
     /// Checks every live page of the data source holds exactly its rendered summary.
     static func expectSummaries(
-        _ engine: SimulatorEngine, dataSource: UUID, relation: String, property: String, format: SummaryFormat,
+        _ engine: SimulatorEngine, schema: String, dataSource: UUID, relation: String, property: String, format: SummaryFormat,
         sourceLocation: SourceLocation = #_sourceLocation
     ) async {
         let truth = await engine.groundTruth()
+        let storedEdges = (try? await StoredEdges.read(schema: schema)) ?? StoredEdges()
         var wrong = 0
         for page in truth.pages[dataSource] ?? [] {
-            let expected = expected(truth, dataSource: dataSource, relation: relation, page: page, format: format)
+            let expected = expected(truth, dataSource: dataSource, relation: relation, page: page, format: format, stored: storedEdges)
             let actual = await stored(engine, page: page, property: property)
             if actual != expected.elements {
                 wrong += 1
@@ -85,7 +94,7 @@ struct WriteBackEndToEndTests {
             #expect((first.int("summaries_written") ?? 0) > 0)
             #expect(second.int("summaries_written") == 0)
             #expect(second.int("edges_added") == 0 && second.int("edges_removed") == 0)
-            await Self.expectSummaries(engine, dataSource: sourcesID, relation: dual.id, property: notes.id, format: format)
+            await Self.expectSummaries(engine, schema: scenario.schema, dataSource: sourcesID, relation: dual.id, property: notes.id, format: format)
 
             // The rules, spelled out for a few sizes.
             let truth = await engine.groundTruth()
@@ -145,7 +154,7 @@ struct WriteBackEndToEndTests {
                     let truth = await engine.groundTruth()
                     let stored = try await StoredEdges.read(schema: scenario.schema)
                     expectExact(stored, expectedEdges(truth, dataSources: [projectsID], properties: [team]))
-                    await Self.expectSummaries(engine, dataSource: projectsID, relation: team, property: summary, format: .names)
+                    await Self.expectSummaries(engine, schema: scenario.schema, dataSource: projectsID, relation: team, property: summary, format: .names)
                     return result
                 }
                 _ = try await runAndCheck("first run")
