@@ -189,3 +189,45 @@ private final class NoticeSink {
         }
     }
 }
+
+extension LibpqConnection {
+    /// A reader for the COPY … TO STDOUT this connection has just started. Use it on the
+    /// connection's queue, while the connection is open.
+    func copyOutReader() -> CopyOutReader {
+        CopyOutReader(conn: conn)
+    }
+
+    /// Asks the server to cancel the statement in progress (`PQcancel`); best effort.
+    func requestCancel() {
+        guard let conn, let cancel = PQgetCancel(conn) else { return }
+        defer { PQfreeCancel(cancel) }
+        var errorBuffer = [CChar](repeating: 0, count: 256)
+        _ = PQcancel(cancel, &errorBuffer, Int32(errorBuffer.count))
+    }
+}
+
+/// Reads the rows of a `COPY … TO STDOUT` in progress on one connection.
+struct CopyOutReader {
+    private let conn: OpaquePointer?
+
+    fileprivate init(conn: OpaquePointer?) {
+        self.conn = conn
+    }
+
+    /// `PQgetCopyData` in blocking mode: hands the next row (in the COPY's format, with its line
+    /// ending) to `body`, then frees libpq's buffer.
+    func next(_ body: (UnsafeRawBufferPointer) -> Void) -> CopyOutStatus {
+        guard let conn else { return .failed }
+        var buffer: UnsafeMutablePointer<CChar>?
+        let length = PQgetCopyData(conn, &buffer, 0)
+        defer { if let buffer { PQfreemem(buffer) } }
+        if length > 0, let buffer {
+            body(UnsafeRawBufferPointer(start: buffer, count: Int(length)))
+            return .row
+        }
+        return length == -1 ? .done : .failed
+    }
+}
+
+@available(*, unavailable)
+extension CopyOutReader: Sendable {}

@@ -54,6 +54,7 @@ extension PostgresStore {
                 throw StoreError(code: .invalidInput, message: "relation \(relation.propertyID) appears twice in the snapshot")
             }
             try validateIdentifier(relation.joinView, what: "join view name of relation \(relation.propertyID)")
+            try validateJoinViewColumns(relation)
             guard joinViews.insert(relation.joinView).inserted else {
                 throw StoreError(
                     code: .invalidInput, message: "two relations of the snapshot share the join view name \"\(relation.joinView)\"")
@@ -321,35 +322,10 @@ extension PostgresStore {
             result.edgesRepositioned = Int(row[2] ?? "0") ?? 0
         }
 
-        // 8. One join view per relation, with a comment naming it in Notion's words.
-        if !snapshot.relations.isEmpty {
-            var script = "CREATE SCHEMA IF NOT EXISTS \(viewsSchema);\n"
-            for relation in snapshot.relations {
-                let view = "\(viewsSchema).\(connection.quoteIdentifier(relation.joinView))"
-                script += """
-                    CREATE OR REPLACE VIEW \(view) AS
-                    SELECT from_page_id, to_page_id, position
-                    FROM \(table("edges"))
-                    WHERE source_data_source_id = \(connection.quoteLiteral(source))
-                      AND property_id = \(connection.quoteLiteral(relation.propertyID));
-                    COMMENT ON VIEW \(view) IS \(connection.quoteLiteral(Self.viewComment(relation, snapshot.dataSource)));
-
-                    """
-            }
-            try await connection.executeScript(script)
-        }
+        // 8. One join view per relation: its columns named for the two sides, kept in place
+        //    (renamed, never dropped) when those names change, and comments in Notion's words.
+        try await createJoinViews(snapshot, on: connection)
         return result
-    }
-
-    /// The comment on a join view: what it is in Notion's terms.
-    static func viewComment(_ relation: RelationRow, _ dataSource: DataSourceRow) -> String {
-        let target = relation.targetDataSourceID.map { "data source \($0.uuidString.lowercased())" } ?? "an unknown data source"
-        return """
-            Notion relation "\(relation.propertyName)" (property id \(relation.propertyID), \(relation.kind.rawValue)) \
-            of data source "\(dataSource.name)" (\(dataSource.id.uuidString.lowercased())), linking to \(target). \
-            One row per edge: from_page_id links to to_page_id; position is the 0-based order in Notion \
-            (NULL where unknown). Maintained by relsync; do not edit.
-            """
     }
 }
 

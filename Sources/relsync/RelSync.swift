@@ -14,12 +14,16 @@ struct RelSync: AsyncParsableCommand {
             Start with a config file (see README, "Configuration"), then:
               relsync reconcile --config relsync.yaml
 
+            For analysts, reading PostgreSQL only: relsync status shows what is synced, \
+            relsync export writes CSV / JSON Lines, relsync report writes an HTML report with \
+            charts. relsync prune-history trims the edge history (README, "Analytics").
+
             Exit codes: 0 done; 64 bad command line; 78 bad config; 77 Notion refused the \
             token or lacks access; 69 Notion or PostgreSQL unavailable after retries; 75 \
             another run holds the lock; 1 anything else.
             """,
         version: "0.1.0",
-        subcommands: [Reconcile.self, Migrate.self]
+        subcommands: [Reconcile.self, Migrate.self, Status.self, Export.self, Report.self, PruneHistory.self]
     )
 }
 

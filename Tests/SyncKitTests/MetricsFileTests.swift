@@ -22,7 +22,7 @@ import Darwin
                 {"id": "2f1c0c7e-1111-4222-8333-444455556666", "name": "Projects", "configured": true,
                  "mode": "full", "pagesRead": 300, "pagesTrashed": 0,
                  "relations": [{"propertyID": "a%3Bb", "name": "Team Members", "joinView": "projects__team_members",
-                                "edges": 4300, "truncatedPages": 6, "reusedPages": 0}]},
+                                "edges": 4300, "truncatedPages": 6, "reusedPages": 0, "inferredPages": 0}]},
                 {"id": "9a8b7c6d-1111-4222-8333-444455556666", "name": "Members", "configured": false,
                  "mode": "full", "pagesRead": 1200, "pagesTrashed": 0, "relations": []}
               ],
