@@ -24,7 +24,8 @@ build: deps
 release: deps
 	swift build -c release
 
-test: deps
+test:
+	@scripts/deps.sh --test
 	@scripts/test.sh
 
 demo: deps

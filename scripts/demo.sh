@@ -19,11 +19,11 @@ swift build --product relsync
 swift build --product notion-sim
 bin="$(swift build --show-bin-path)"
 
-step "Notion simulator (demo workspace, Notion's 2026 budget of 180 requests per 60 s window)"
+step "Notion simulator (demo workspace, a Business plan budget: 600 requests per 60 s window)"
 export NOTION_TOKEN="ntn_demo_$(date +%s)"
 rm -f .demo/manifest.json
 "$bin/notion-sim" --workspace demo --seed 42 --port 0 --token "$NOTION_TOKEN" \
-    --rate-limit window:180:60 --manifest .demo/manifest.json >.demo/notion-sim.log 2>&1 &
+    --rate-limit window:600:60 --manifest .demo/manifest.json >.demo/notion-sim.log 2>&1 &
 sim=$!
 trap 'kill $sim 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do [[ -s .demo/manifest.json ]] && break; sleep 0.1; done
@@ -38,7 +38,7 @@ print("notion:")
 print("  token: ${NOTION_TOKEN}")
 print(f"  base_url: {m['base_url']}")
 print('  version: "2025-09-03"')
-print("  requests_per_window: 180")
+print("  requests_per_window: 600")
 print("  window_seconds: 60")
 print("postgres:")
 print("  url: ${DATABASE_URL}")
@@ -60,6 +60,19 @@ step "relsync reconcile"
 step "Again: an unchanged workspace changes nothing (incremental: one query per data source, no writes)"
 "$bin/relsync" reconcile --config .demo/relsync.yaml --summary | tail -4
 
+step "A summary relsync wrote back into Notion (\"Team Members (all)\" of the project \"Everyone\")"
+page=$(psql -X -At "$DATABASE_URL" -c "SELECT page_id FROM relsync.pages WHERE title = 'Everyone'")
+python3 - "$(python3 -c 'import json; print(json.load(open(".demo/manifest.json"))["base_url"])')" "$page" <<'PY'
+import json, os, sys, urllib.request
+base, page = sys.argv[1], sys.argv[2]
+request = urllib.request.Request(f"{base}/v1/pages/{page}", headers={
+    "Authorization": "Bearer " + os.environ["NOTION_TOKEN"], "Notion-Version": "2025-09-03"})
+items = json.load(urllib.request.urlopen(request))["properties"]["Team Members (all)"]["rich_text"]
+text = "".join(item["plain_text"] for item in items)
+print(text[:300] + (" …" if len(text) > 300 else ""))
+print(f"({len(text)} characters in {len(items)} rich-text elements, as GET /v1/pages/{{id}} returns it)")
+PY
+
 step "What landed in PostgreSQL"
 psql -X "$DATABASE_URL" -P pager=off <<'SQL'
 SELECT r.property_name AS relation, r.join_view, count(e.*) AS edges
@@ -68,7 +81,7 @@ GROUP BY 1, 2 ORDER BY 1;
 
 \echo 'The largest relations (Notion shows only 25 of each in a page object):'
 SELECT p.title AS project, count(*) AS team_members
-FROM notion.projects__team_members j JOIN relsync.pages p ON p.page_id = j.from_page_id
+FROM notion.projects__team_members j JOIN relsync.pages p ON p.page_id = j.project_page_id
 GROUP BY p.title ORDER BY count(*) DESC LIMIT 5;
 SQL
 echo

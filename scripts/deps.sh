@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what relsync needs to build, test and run the demo, if it is missing:
-# libcurl (OpenSSL flavour) and libpq headers, PostgreSQL 15 server and client, pkg-config, python3.
+# libcurl (OpenSSL flavour) and libpq headers, PostgreSQL 15 server and client, pkg-config, python3;
+# with --test also headless Chromium and a font, which the report test renders with.
 # The Swift toolchain itself is expected at /opt/swift or on PATH.
 set -euo pipefail
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -12,6 +13,10 @@ pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+if [[ "${1:-}" == "--test" ]]; then
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    [[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=(fonts-dejavu-core)
+fi
 
 if ((${#missing[@]})); then
     echo "deps: installing ${missing[*]}"
