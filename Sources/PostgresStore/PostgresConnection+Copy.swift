@@ -15,20 +15,10 @@ extension PostgresConnection {
     private func performCopyIn(
         _ sql: String, rows: some Sequence<[String?]>, on libpq: LibpqConnection
     ) throws -> Int {
-        guard libpq.isOpen else { throw closedError(query: sql) }
         let redactor = redactor(binding: [])
-        guard let start = libpq.exec(sql) else {
-            throw StoreError(
-                code: libpq.isConnected ? .protocol : .connection,
-                message: redactor.redact(StoreError.sentence(libpq.errorMessage)), query: sql)
-        }
-        switch start.status {
+        switch try startCopy(sql, redactor: redactor, on: libpq) {
         case .copyIn:
             break
-        case .fatalError, .nonfatalError:
-            var error = start.error(connectionBroken: !libpq.isConnected, redactor: redactor)
-            error.query = sql
-            throw error
         default:
             throw StoreError(code: .protocol, message: "copyIn needs a COPY … FROM STDIN statement", query: sql)
         }
@@ -135,5 +125,26 @@ struct CopyTextEncoder {
         let sent = bytes.withUnsafeBytes(send)
         bytes.removeAll(keepingCapacity: true)
         return sent
+    }
+}
+
+extension PostgresConnection {
+    /// Sends a COPY statement and returns the status it started with; a failed statement (or a
+    /// broken connection) is thrown as the store's error, redacted.
+    func startCopy(_ sql: String, redactor: SecretRedactor, on libpq: LibpqConnection) throws -> LibpqResult.Status {
+        guard libpq.isOpen else { throw closedError(query: sql) }
+        guard let start = libpq.exec(sql) else {
+            throw StoreError(
+                code: libpq.isConnected ? .protocol : .connection,
+                message: redactor.redact(StoreError.sentence(libpq.errorMessage)), query: sql)
+        }
+        switch start.status {
+        case .fatalError, .nonfatalError:
+            var error = start.error(connectionBroken: !libpq.isConnected, redactor: redactor)
+            error.query = sql
+            throw error
+        default:
+            return start.status
+        }
     }
 }

@@ -40,20 +40,10 @@ extension PostgresConnection {
     private func performCopyOut(
         _ sql: String, chunkSize: Int, sink: (UnsafeRawBufferPointer) throws -> Void, on libpq: LibpqConnection
     ) throws -> CopyOutResult {
-        guard libpq.isOpen else { throw closedError(query: sql) }
         let redactor = redactor(binding: [])
-        guard let start = libpq.exec(sql) else {
-            throw StoreError(
-                code: libpq.isConnected ? .protocol : .connection,
-                message: redactor.redact(StoreError.sentence(libpq.errorMessage)), query: sql)
-        }
-        switch start.status {
+        switch try startCopy(sql, redactor: redactor, on: libpq) {
         case .copyOut:
             break
-        case .fatalError, .nonfatalError:
-            var error = start.error(connectionBroken: !libpq.isConnected, redactor: redactor)
-            error.query = sql
-            throw error
         case .copyIn:
             _ = libpq.putCopyEnd(failure: "copyOut needs a COPY … TO STDOUT statement")
             while libpq.getResult() != nil {}
