@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps build release test demo pg-start pg-stop sim clean help
+.PHONY: all deps build release test demo bench pg-start pg-stop sim clean help
 
 all: build
 
@@ -13,6 +13,7 @@ help:
 	@echo "make test      run every test (starts a local PostgreSQL under .pg/)"
 	@echo "make build     debug build of relsync and notion-sim"
 	@echo "make release   optimized build"
+	@echo "make bench     benchmarks vs the targets in BENCHMARKS.md (~13 min; BENCH_ARGS=--quick ~2 min)"
 	@echo "make pg-start  start the local PostgreSQL cluster (.pg/); make pg-stop stops it"
 
 deps:
@@ -30,6 +31,15 @@ test:
 
 demo: deps
 	@scripts/demo.sh
+
+# Never part of `make test`. BENCH_ARGS: --quick, or one of calls walltime postgres memory throughput.
+BENCH_ARGS ?=
+bench: deps
+	@scripts/pg.sh start
+	swift build -c release --product relsync
+	swift build -c release --product relsync-bench
+	@eval "$$(scripts/pg.sh env)"; bin="$$(swift build -c release --show-bin-path)"; \
+	  "$$bin/relsync-bench" $(BENCH_ARGS) --json .build/bench.json --markdown .build/bench.md
 
 pg-start: deps
 	@scripts/pg.sh start

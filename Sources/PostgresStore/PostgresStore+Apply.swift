@@ -73,6 +73,9 @@ extension PostgresStore {
         let complete = snapshot.complete ? "true" : "false"
         let run = runID.map(String.init)
         var result = ApplyResult()
+        // The set-based diff hashes and sorts the whole incoming edge set; at the default 4 MB it
+        // spills to disk from a few hundred thousand edges on. Only for this transaction.
+        try await connection.execute("SET LOCAL work_mem = '64MB'")
 
         // Applies to one schema take turns, across processes too: concurrent DDL on the same
         // views would otherwise fail with "tuple concurrently updated".

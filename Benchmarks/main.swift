@@ -1,1 +1,0 @@
-print("relsync-bench: being written")
