@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 
-.PHONY: all deps build release test demo bench pg-start pg-stop sim clean help
+.PHONY: all deps build release test demo bench soak pg-start pg-stop sim clean help
 
 all: build
 
@@ -13,6 +13,7 @@ help:
 	@echo "make test      run every test (starts a local PostgreSQL under .pg/)"
 	@echo "make build     debug build of relsync and notion-sim"
 	@echo "make release   optimized build"
+	@echo "make soak      long reliability runs (~10 min): every Notion fault at once on a bench workspace, a 61 s Retry-After"
 	@echo "make bench     benchmarks vs the targets in BENCHMARKS.md (~13 min; BENCH_ARGS=--quick ~2 min)"
 	@echo "make pg-start  start the local PostgreSQL cluster (.pg/); make pg-stop stops it"
 
@@ -40,6 +41,11 @@ bench: deps
 	swift build -c release --product relsync-bench
 	@eval "$$(scripts/pg.sh env)"; bin="$$(swift build -c release --show-bin-path)"; \
 	  "$$bin/relsync-bench" $(BENCH_ARGS) --json .build/bench.json --markdown .build/bench.md
+
+# Never part of `make test`: the long variants of the reliability suite (docs/RELIABILITY.md).
+soak: deps
+	@scripts/pg.sh start && eval "$$(scripts/pg.sh env)" && swift build && \
+	  RELSYNC_BIN="$$(swift build --show-bin-path)/relsync" RELSYNC_SOAK=1 swift test --filter ReliabilitySoakTests
 
 pg-start: deps
 	@scripts/pg.sh start

@@ -83,6 +83,16 @@ public final class NotionClient: Sendable {
         RelationTargets(client: self, pageID: pageID, propertyID: propertyID)
     }
 
+    /// `GET /v1/pages/{id}`: one page, e.g. to read back a write whose answer was lost.
+    /// - Parameter filterProperties: property ids (or names) to keep in `properties`; nil for all.
+    public func retrievePage(_ id: String, filterProperties: [String]? = nil) async throws -> NotionPage {
+        let id = try Self.requireID(id)
+        let query = (filterProperties ?? []).map { ("filter_properties", PathEncoding.queryValue($0)) }
+        return try await send(.retrievePage, path: "/v1/pages/\(id)", query: query, safety: .read) { data in
+            try JSONDecoding.decode(NotionPage.self, from: data, endpoint: Endpoint.retrievePage.rawValue)
+        }
+    }
+
     /// `PATCH /v1/pages/{id}` with `{"properties": properties}`; returns the updated page.
     /// - Parameter idempotent: true when repeating the request cannot do harm (it sets whole
     ///   property values, the usual case): it is then also retried after 500/502/503/504 and

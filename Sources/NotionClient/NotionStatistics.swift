@@ -32,6 +32,7 @@ enum Endpoint: String, Sendable {
     case retrieveDatabase = "GET /v1/databases/{id}"
     case retrieveDataSource = "GET /v1/data_sources/{id}"
     case queryDataSource = "POST /v1/data_sources/{id}/query"
+    case retrievePage = "GET /v1/pages/{id}"
     case retrievePropertyItem = "GET /v1/pages/{id}/properties/{property_id}"
     case updatePage = "PATCH /v1/pages/{id}"
 

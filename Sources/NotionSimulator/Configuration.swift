@@ -83,6 +83,11 @@ public struct SimulatorConfiguration: Sendable, Equatable {
     public var rateLimit: RateLimitPolicy = .none
     /// Every authenticated request gets 429 `public_api_request_blocked` ("Retrying won't help").
     public var blocked = false
+    /// The integration's "read content" capability: without it every request but `users/me`
+    /// is answered 403 `restricted_resource`.
+    public var canReadContent = true
+    /// The "update content" capability: without it `PATCH /v1/pages/{id}` is answered 403.
+    public var canUpdateContent = true
     public var faults = FaultConfiguration.none
     /// Added to every /v1 answer.
     public var latency: Duration = .zero

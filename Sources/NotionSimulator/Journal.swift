@@ -27,6 +27,9 @@ public enum FaultKind: String, Sendable, CaseIterable, Codable {
     case htmlBadGateway = "html_502"
     case cursorInvalidated = "cursor_invalidated"
     case committedWrite503 = "committed_write_503"
+    case conflict409 = "conflict_409"
+    case slowResponse = "slow_response"
+    case pageDeleted = "page_deleted"
 
     public static func serverError(_ status: Int) -> FaultKind {
         switch status {

@@ -82,6 +82,22 @@ extension SimulatorEngine {
         workspace.touch(page: pageID, editor: editor, now: now)
     }
 
+    /// Deletes a page for good (as emptying it from the trash does): every later request about
+    /// it is 404 `object_not_found`, and relations that pointed at it no longer show it.
+    public func deletePage(_ pageID: UUID) {
+        guard let page = workspace.pages.removeValue(forKey: pageID) else { return }
+        journalState.record(.pageDeleted)
+        workspace.dataSources[page.dataSourceID]?.pageIDs.removeAll { $0 == pageID }
+        for (id, other) in workspace.pages {
+            for (propertyID, value) in other.values {
+                if case .relation(let list) = value, list.contains(pageID) {
+                    workspace.pages[id]!.values[propertyID] = .relation(list.filter { $0 != pageID })
+                }
+            }
+        }
+        workspace.version += 1
+    }
+
     public func setArchived(_ pageID: UUID, _ archived: Bool) throws(SimulatorError) {
         _ = try requirePage(pageID)
         workspace.pages[pageID]!.isArchived = archived

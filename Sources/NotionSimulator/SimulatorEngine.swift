@@ -15,6 +15,16 @@ public enum InjectedFault: Sendable, Equatable {
     case invalidCursor
     /// A PATCH is saved, then answered 503 with `retry_guidance`.
     case committedWriteUnavailable
+    /// 409 `conflict_error` ("Conflict occurred while saving. Please try again."); the request
+    /// is not acted on (a concurrent edit won).
+    case conflict
+    /// The answer is sent only after this delay (on top of the configured latency): a response
+    /// slower than the client's timeout.
+    case slowResponse(Duration)
+    /// Just before the request is answered, this page is deleted for good (emptied from the
+    /// trash): from then on every request about it is 404 `object_not_found`, and it drops out
+    /// of every relation. A page deleted while a client walks the workspace.
+    case pageDeleted(UUID)
 }
 
 /// A mutation or lookup the simulator could not do.
@@ -40,7 +50,7 @@ public actor SimulatorEngine {
     private var faultRNG: SeededGenerator
     private var requestIDs: SeededGenerator
     private var limiter: RateLimiter
-    private var journalState = JournalSnapshot()
+    var journalState = JournalSnapshot()
     private var cursors: CursorStore
     private var queryCache: [String: [(id: UUID, key: RowKey)]] = [:]
     private var queryCacheVersion = -1
@@ -90,6 +100,9 @@ public actor SimulatorEngine {
         for _ in 0..<max(0, count) { scheduled.append((fault, endpoint)) }
     }
 
+    /// Drops the faults scheduled with `injectFault` that no request has met yet.
+    public func clearInjectedFaults() { scheduled.removeAll() }
+
     /// Every cursor issued so far becomes invalid (400 `The start_cursor provided is invalid…`).
     public func invalidateAllCursors() { cursors.removeAll() }
 
@@ -113,8 +126,18 @@ public actor SimulatorEngine {
         if let index = scheduled.firstIndex(where: { $0.endpoint == nil || $0.endpoint == route.endpoint }) {
             pending = scheduled.remove(at: index).fault
         }
+        if case .pageDeleted(let page)? = pending {
+            deletePage(page)
+            pending = nil
+        }
+        var extraDelay = Duration.zero
+        if case .slowResponse(let delay)? = pending {
+            journalState.record(.slowResponse)
+            extraDelay = delay
+            pending = nil
+        }
         var response = respond(request, route: route, query: query, requestID: requestID, scheduled: pending)
-        response.delay = latency()
+        response.delay = latency() + extraDelay
         journalState.record(status: response.status)
         return response
     }
@@ -149,6 +172,12 @@ public actor SimulatorEngine {
             return errorResponse(.rateLimited(reason: "public_api_request_rate_limit", retryAfter: max(1, retryAfter)),
                                  requestID: requestID)
         }
+        if scheduled == .conflict {
+            journalState.record(.conflict409)
+            return errorResponse(APIError(status: 409, code: "conflict_error",
+                                          message: "Conflict occurred while saving. Please try again."),
+                                 requestID: requestID)
+        }
 
         // The API proper.
         let authorization = request.headers["Authorization"] ?? ""
@@ -160,6 +189,9 @@ public actor SimulatorEngine {
         if configuration.blocked {
             journalState.blocked429 += 1
             return errorResponse(.rateLimited(reason: "public_api_request_blocked", retryAfter: nil), requestID: requestID)
+        }
+        if let denied = capabilityCheck(route.endpoint) {
+            return errorResponse(denied, requestID: requestID)
         }
         if let retryAfter = limiter.admit(token: configuration.token, now: now) {
             journalState.rateLimited += 1
@@ -205,6 +237,25 @@ public actor SimulatorEngine {
             response.fault = .truncateBody
         }
         return response
+    }
+
+    /// 403 `restricted_resource` when the integration lacks the capability the endpoint needs.
+    private func capabilityCheck(_ endpoint: Endpoint) -> APIError? {
+        switch endpoint {
+        case .usersMe, .other:
+            return nil
+        case .updatePage where !configuration.canUpdateContent:
+            return APIError(status: 403, code: "restricted_resource",
+                            message: "Insufficient permissions for this endpoint: the integration lacks the update content capability.")
+        case .updatePage:
+            return nil
+        default:
+            guard configuration.canReadContent else {
+                return APIError(status: 403, code: "restricted_resource",
+                                message: "Insufficient permissions for this endpoint: the integration lacks the read content capability.")
+            }
+            return nil
+        }
     }
 
     private func latency() -> Duration {

@@ -34,6 +34,17 @@ public final class PostgresStore: Sendable {
         return PostgresStore(configuration: configuration, connection: connection, logger: logger)
     }
 
+    /// Bounds every later statement of this store's session (`statement_timeout`): one that
+    /// runs longer, or waits longer for a lock, is cancelled by the server with SQLSTATE 57014
+    /// and its transaction rolled back. nil or zero: no limit (the server's default).
+    public func setStatementTimeout(_ timeout: Duration?) async throws {
+        let milliseconds = timeout.map { max(0, $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) } ?? 0
+        try await gate.run {
+            _ = try await connection.query("SELECT set_config('statement_timeout', $1, false)", [String(milliseconds)])
+        }
+        logger.debug("Statement timeout set", metadata: ["db.statement_timeout_ms": "\(milliseconds)"])
+    }
+
     /// Closes the connection (session-level advisory locks are released with it).
     public func close() {
         connection.close()

@@ -5,8 +5,9 @@ import TransportKit
 /// The one place that turns an error into relsync's exit code and its one-line message.
 ///
 /// Exit codes (sysexits, PRODUCT.md): 0 done; 64 bad command line; 78 bad config; 77 Notion
-/// refused the token or lacks access; 69 Notion or PostgreSQL unavailable after retries; 75
-/// another run holds the lock; 1 anything else.
+/// refused the token or lacks access, or PostgreSQL refused the login or a privilege; 69 Notion
+/// or PostgreSQL unavailable after retries; 75 another run holds the lock; 130 / 143 stopped
+/// by SIGINT / SIGTERM (the run recorded as failed); 1 anything else.
 public enum Failure {
     public static let usage: Int32 = 64
     public static let config: Int32 = 78
@@ -14,6 +15,9 @@ public enum Failure {
     public static let unavailable: Int32 = 69
     public static let tempFail: Int32 = 75
     public static let other: Int32 = 1
+    /// 128 + the signal number, as shells report a process the signal ended.
+    public static let interrupted: Int32 = 130
+    public static let terminated: Int32 = 143
 
     public static func classify(_ error: any Error, redactor: Redactor) -> (code: Int32, message: String) {
         let (code, message) = classify(error)
@@ -33,14 +37,35 @@ public enum Failure {
         case let error as NotionError:
             return classifyNotion(error)
         case let error as StoreError:
-            if error.isConnectionFailure {
-                return (unavailable, "PostgreSQL unavailable: \(error)")
-            }
-            return (other, "PostgreSQL: \(error)")
+            return classifyStore(error)
         case let error as TransportError:
             return (unavailable, "Notion unavailable: \(error)")
         default:
             return (other, String(describing: error))
+        }
+    }
+
+    /// PostgreSQL: a refused login or a missing privilege is a permission problem (77); a
+    /// broken or unreachable connection, a statement cancelled by `statement_timeout`, and an
+    /// exhausted resource (disk full, out of memory, too many connections) make the database
+    /// unavailable for now (69). The run's transaction was rolled back in every case.
+    static func classifyStore(_ error: StoreError) -> (Int32, String) {
+        if error.code == .authentication {
+            return (noPermission, "PostgreSQL refused the login: \(error.message) (check postgres.url, PGUSER / PGPASSWORD and pg_hba.conf)")
+        }
+        if error.isConnectionFailure {
+            return (unavailable, "PostgreSQL unavailable: \(error)")
+        }
+        switch error.sqlState {
+        case "42501"?:
+            return (noPermission, "PostgreSQL denied a privilege the role needs (\(error.message)); see docs/SECURITY.md for the role relsync needs")
+        case "57014"?:
+            return (unavailable, "PostgreSQL cancelled a statement: \(error.message) (postgres.statement_timeout bounds each one); its transaction was rolled back, the next run retries")
+        case let state? where state.hasPrefix("53"):
+            let what = state == "53100" ? "out of disk space" : state == "53200" ? "out of memory" : state == "53300" ? "out of connections" : "out of a resource"
+            return (unavailable, "PostgreSQL is \(what) (SQLSTATE \(state): \(error.message)); nothing of the failed transaction was kept, the next run retries")
+        default:
+            return (other, "PostgreSQL: \(error)")
         }
     }
 

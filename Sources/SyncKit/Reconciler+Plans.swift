@@ -45,7 +45,7 @@ extension Reconciler {
                         "sync[\(index)] repeats data source \(schema.id) (\"\(schema.title)\") listed earlier")
                 }
                 let relations = try selectRelations(schema, entry: entry, index: index)
-                let writeBacks = try selectWriteBacks(schema, relations: relations, entry: entry, index: index)
+                let writeBacks = try await selectWriteBacks(schema, relations: relations, entry: entry, index: index, client: client)
                 plans.append(Plan(schema: schema, relations: relations, writeBacks: writeBacks))
             }
         }
@@ -102,8 +102,9 @@ extension Reconciler {
     }
 
     func selectWriteBacks(
-        _ schema: NotionDataSource, relations: [PropertySchema], entry: RelsyncConfiguration.SyncEntry, index: Int
-    ) throws -> [WriteBackPlan] {
+        _ schema: NotionDataSource, relations: [PropertySchema], entry: RelsyncConfiguration.SyncEntry, index: Int,
+        client: NotionClient
+    ) async throws -> [WriteBackPlan] {
         var plans: [WriteBackPlan] = []
         for (j, writeBack) in entry.writeBack.enumerated() {
             let at = "sync[\(index)].write_back[\(j)]"
@@ -120,6 +121,15 @@ extension Reconciler {
                     "\(at).relation: data source \"\(schema.title)\" has no property \"\(writeBack.relation)\"")
             }
             guard let property = schema.property(named: writeBack.property) else {
+                // A property of the relation's other side, perhaps: say so.
+                if let target = relation.relation?.dataSourceID, target != schema.id,
+                    let targetSchema = try? await client.retrieveDataSource(target),
+                    targetSchema.property(named: writeBack.property) != nil
+                {
+                    throw ConfigError(
+                        file: configuration.path, line: entry.line,
+                        "\(at).property \"\(writeBack.property)\" lives on data source \"\(targetSchema.title)\" (the relation's target), not on \"\(schema.title)\": summaries are written into a Text property of the source data source")
+                }
                 throw ConfigError(
                     file: configuration.path, line: entry.line,
                     "\(at).property: data source \"\(schema.title)\" has no property \"\(writeBack.property)\" (create a Text property of that name, or fix the name)")

@@ -170,6 +170,10 @@ extension Reconciler {
                 }
             }
             edges[property.id] = rows
+            // Lists longer than Notion shows, complete, for the dual-edit check of the other side.
+            for (pageID, group) in Dictionary(grouping: rows, by: \.fromPageID) where group.count > 25 {
+                run.assembledLists[PageRelation(pageID: pageID, propertyID: property.id)] = Set(group.map(\.toPageID))
+            }
             summaries.append(.init(
                 propertyID: property.id, name: property.name, joinView: names[schema.id + "\u{0}" + property.id] ?? "",
                 edges: rows.count, truncatedPages: truncatedPages,
@@ -177,12 +181,18 @@ extension Reconciler {
                 inferredPages: inferredCount[property.id, default: 0]))
         }
 
-        let livePages = pages.enumerated().filter { !vanished.contains($0.offset) }.map(\.element.row)
+        // A page deleted (or trashed) between the query and its property-item calls is stored
+        // as trashed, with no edges: its stored edges are removed, even on an incremental read.
+        let pageRows = pages.enumerated().map { index, page in
+            var row = page.row
+            if vanished.contains(index) { row.inTrash = true }
+            return row
+        }
         let snapshot = DataSourceSnapshot(
             dataSource: DataSourceRow(
                 id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
                 configured: true),
-            pages: livePages, relations: relationRows(plan, names: names), edges: edges, complete: mode == .full)
+            pages: pageRows, relations: relationRows(plan, names: names, run), edges: edges, complete: mode == .full)
         let summary = RunSummary.DataSource(
             id: schema.id, name: schema.title, configured: true, mode: mode.name, pagesRead: pages.count,
             relations: summaries, pagesTrashed: 0)
@@ -254,17 +264,21 @@ extension Reconciler {
         return rows
     }
 
-    func relationRows(_ plan: Plan, names: [String: String]) -> [RelationRow] {
+    func relationRows(_ plan: Plan, names: [String: String], _ run: RunState) -> [RelationRow] {
         let dataSourceID = UUID(uuidString: plan.schema.id)!
         return plan.relations.map { property in
-            RelationRow(
+            let columns = JoinViewNaming.columns(
+                sourceDataSourceName: plan.schema.title,
+                targetDataSourceName: property.relation?.dataSourceID.flatMap { run.dataSourceTitles[$0] })
+            return RelationRow(
                 sourceDataSourceID: dataSourceID, propertyID: property.id, propertyName: property.name,
                 targetDataSourceID: property.relation?.dataSourceID.flatMap(UUID.init(uuidString:)),
                 targetDatabaseID: property.relation?.databaseID.flatMap(UUID.init(uuidString:)),
                 kind: property.relation?.kind.isDual == true ? .dual : .single,
                 syncedPropertyID: property.relation?.kind.synced?.id,
                 syncedPropertyName: property.relation?.kind.synced?.name,
-                joinView: names[plan.schema.id + "\u{0}" + property.id] ?? JoinViewNaming.slug(property.name))
+                joinView: names[plan.schema.id + "\u{0}" + property.id] ?? JoinViewNaming.slug(property.name),
+                fromColumn: columns.from, toColumn: columns.to)
         }
     }
 
@@ -274,7 +288,7 @@ extension Reconciler {
     }
 
     /// Reads the complete list of each truncated relation. A nil list means the page vanished
-    /// (404) between the query and its property-item call.
+    /// (deleted or trashed) between the query and its property-item call.
     func complete(
         _ work: [(page: Int, propertyID: String)], pages: [PageRead], title: String, _ context: RunContext
     ) async throws -> [WorkKey: [String]?] {
@@ -288,7 +302,9 @@ extension Reconciler {
     }
 
     /// The complete relation list of each (page, property), a few in flight, in input order;
-    /// nil where the page vanished (404).
+    /// nil where the page vanished: the property-item call said 404 and reading the page
+    /// confirmed it is gone or in the trash. A 404 for a page that is still there (its property
+    /// was deleted meanwhile) ends the run: its relation cannot be read.
     func relationLists(_ work: [(pageID: UUID, propertyID: String)], title: String, _ context: RunContext) async throws -> [[String]?] {
         guard !work.isEmpty else { return [] }
         var results = [[String]?](repeating: nil, count: work.count)
@@ -311,6 +327,13 @@ extension Reconciler {
                         }
                         return (index, ids)
                     } catch let error as NotionError where error.status == 404 {
+                        let stillThere: Bool
+                        do {
+                            stillThere = try await !client.retrievePage(pageID, filterProperties: ["title"]).inTrash
+                        } catch let confirmation as NotionError where confirmation.status == 404 {
+                            stillThere = false
+                        }
+                        if stillThere { throw error }
                         logger.notice("page vanished before its relation was read", metadata: ["notion.page_id": "\(pageID)"])
                         return (index, nil)
                     }
@@ -343,6 +366,7 @@ extension Reconciler {
             return nil
         }
         guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
+        run.dataSourceTitles[schema.id] = schema.title
         let (mode, _) = try await readMode(dataSourceID, context)
         let readStart = Date()
         var rows: [PageRow] = []
@@ -392,12 +416,21 @@ extension Reconciler {
                 let stored = try await context.store.sources(
                     sourceDataSourceID: dataSourceID, propertyID: relation.id, pointingTo: targetPages)
                 // Complete the back lists Notion truncated.
-                let truncated = targetPages.filter { back.pages[$0]?.hasMore == true }
-                let full = try await relationLists(truncated.map { ($0, synced.id) }, title: plan.schema.title, context)
                 var backSets: [UUID: Set<UUID>] = [:]
                 for page in targetPages {
                     backSets[page] = Set((back.pages[page]?.ids ?? []).compactMap(UUID.init(uuidString:)))
                 }
+                // Complete the back lists Notion truncated: from the lists this run already holds
+                // (the back relation is itself configured), else by the property-item walk.
+                var truncated: [UUID] = []
+                for page in targetPages where back.pages[page]?.hasMore == true {
+                    if let known = run.assembledLists[PageRelation(pageID: page, propertyID: synced.id)] {
+                        backSets[page] = known
+                    } else {
+                        truncated.append(page)
+                    }
+                }
+                let full = try await relationLists(truncated.map { ($0, synced.id) }, title: plan.schema.title, context)
                 for (page, list) in zip(truncated, full) {
                     backSets[page] = list.map { Set($0.compactMap(UUID.init(uuidString:))) }
                 }
@@ -432,7 +465,7 @@ extension Reconciler {
                     dataSource: DataSourceRow(
                         id: dataSourceID, databaseID: plan.schema.databaseID.flatMap(UUID.init(uuidString:)),
                         name: plan.schema.title, configured: true),
-                    pages: pages, relations: relationRows(fixPlan, names: names), edges: [relation.id: edges], complete: false)
+                    pages: pages, relations: relationRows(fixPlan, names: names, run), edges: [relation.id: edges], complete: false)
                 try await apply(Read(snapshot: snapshot, summary: nil), context, &run)
                 run.freshLists.formUnion(pages.map { PageRelation(pageID: $0.pageID, propertyID: relation.id) })
             }

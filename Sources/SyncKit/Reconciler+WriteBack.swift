@@ -145,27 +145,72 @@ extension Reconciler {
 
     /// One PATCH. Returns false (logged) for a failure that concerns only this page; throws
     /// when Notion itself is unavailable, which ends the run.
+    ///
+    /// Three answers leave open whether the write landed, and each is followed by reading the
+    /// page back rather than by repeating the write blindly: 409 `conflict_error` (a concurrent
+    /// edit won: "make sure the parameters are up to date and try again"), 503 with
+    /// `retry_guidance` ("The change was saved … Read the object again instead of repeating the
+    /// write"), and a 200 whose body cannot be read (cut short on the way). When the page
+    /// already holds the summary the write is done; otherwise it was not saved, and sending it
+    /// again is safe.
     static func patch(_ write: SummaryWrite, body: JSONValue, client: NotionClient, logger: Logger) async throws -> Bool {
         let pageID = write.pageID.uuidString.lowercased()
-        for attempt in 1...3 {
+        let attempts = 3
+        for attempt in 1...attempts {
             do {
                 _ = try await client.updatePage(pageID, properties: body)
                 return true
-            } catch let error as NotionError where error.status == 409 && attempt < 3 {
-                // A concurrent edit: the value we send is complete, so sending it again is safe.
-                logger.notice("summary write conflicted; retrying", metadata: ["notion.page_id": "\(pageID)"])
-                try await Task.sleep(for: .milliseconds(200 * attempt))
-            } catch let error as NotionError where error.status == 503 && !error.additionalData.isEmpty {
-                // Notion may have saved it ("read the object again instead of repeating the
-                // write"): the next run reads the page and sees which.
-                logger.warning("summary write may have been saved; the next run checks", metadata: ["notion.page_id": "\(pageID)"])
-                return false
-            } catch let error as NotionError where error.status == 404 || error.status == 400 || error.status == 409 {
+            } catch let error as NotionError where error.status == 409 || isSavedButUnanswered(error) || isUnreadableAnswer(error) {
+                logger.notice(
+                    error.status == 409
+                        ? "summary write conflicted; reading the page back"
+                        : "summary write may have been saved; reading the page back",
+                    metadata: ["notion.page_id": "\(pageID)", "retry.attempt": "\(attempt)"])
+                switch try await readBack(write, client: client, logger: logger) {
+                case .saved:
+                    return true
+                case .gone:
+                    return false
+                case .notSaved where attempt < attempts:
+                    if error.status == 409 { try await Task.sleep(for: .milliseconds(200 * attempt)) }
+                case .notSaved:
+                    logger.warning("summary write did not land; the next run tries again", metadata: ["notion.page_id": "\(pageID)"])
+                    return false
+                }
+            } catch let error as NotionError where error.status == 404 || error.status == 400 {
                 logger.warning(
                     "summary write refused", metadata: ["notion.page_id": "\(pageID)", "notion.error": "\(error)"])
                 return false
             }
         }
         return false
+    }
+
+    /// 503 whose body carries `retry_guidance`: Notion may have saved the write.
+    static func isSavedButUnanswered(_ error: NotionError) -> Bool {
+        guard case .api(503, _, _, _, let data) = error.kind else { return false }
+        return data["retry_guidance"] != nil
+    }
+
+    /// A 2xx answer to the write whose body could not be read: the write may have landed.
+    static func isUnreadableAnswer(_ error: NotionError) -> Bool {
+        if case .decoding = error.kind { return true }
+        return false
+    }
+
+    enum ReadBack { case saved, notSaved, gone }
+
+    /// Reads the summary property of the page and compares it with what was sent.
+    static func readBack(_ write: SummaryWrite, client: NotionClient, logger: Logger) async throws -> ReadBack {
+        let pageID = write.pageID.uuidString.lowercased()
+        let page: NotionPage
+        do {
+            page = try await client.retrievePage(pageID, filterProperties: [write.plan.propertyID])
+        } catch let error as NotionError where error.status == 404 {
+            logger.warning("page vanished before its summary was confirmed", metadata: ["notion.page_id": "\(pageID)"])
+            return .gone
+        }
+        let current = page.property(id: write.plan.propertyID)?.richText ?? []
+        return write.rendered.matches(current: current.map(Self.currentRichText)) ? .saved : .notSaved
     }
 }

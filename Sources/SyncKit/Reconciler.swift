@@ -111,6 +111,7 @@ public struct Reconciler: Sendable {
             logger: logger, started: started)
 
         var run = RunState()
+        for plan in plans { run.dataSourceTitles[plan.schema.id] = plan.schema.title }
         do {
             try await reconcile(plans, context, &run)
             if options.writeBack {
@@ -119,8 +120,11 @@ public struct Reconciler: Sendable {
         } catch {
             if let runID {
                 let stats = client.statistics()
+                let reason = error is CancellationError
+                    ? "stopped before it finished (SIGTERM or SIGINT); the next run finishes the work"
+                    : String(describing: error)
                 try? await store.finishRun(
-                    runID, outcome: "failed", error: Redactor(configuration.secrets).scrub(String(describing: error)),
+                    runID, outcome: "failed", error: Redactor(configuration.secrets).scrub(reason),
                     apiCalls: stats.requestsByEndpoint, rateLimited: stats.rateLimited, retries: stats.retries,
                     pagesRead: run.pagesRead, edgesAdded: run.edgesAdded, edgesRemoved: run.edgesRemoved)
                 try? await store.recordSummaryCounts(runID, written: run.summariesWritten, unchanged: run.summariesUnchanged)
@@ -176,6 +180,9 @@ public struct Reconciler: Sendable {
 
     struct RunState {
         var dataSources: [RunSummary.DataSource] = []
+        /// Names of the data sources known this run (configured and read targets), by id: join
+        /// view columns are named after them.
+        var dataSourceTitles: [String: String] = [:]
         var pagesRead = 0
         var edgesAdded = 0
         var edgesRemoved = 0
@@ -196,6 +203,9 @@ public struct Reconciler: Sendable {
         /// Relation lists read fresh from Notion this run (inline and complete, or completed by
         /// the property-item walk): stored lists kept by reuse are not among them.
         var freshLists: Set<PageRelation> = []
+        /// Complete lists past 25 references assembled this run (fresh, reused or inferred), by
+        /// page and relation: the back side of a dual relation needs no walk for them.
+        var assembledLists: [PageRelation: Set<UUID>] = [:]
     }
 
     struct PageRelation: Hashable {
@@ -275,11 +285,27 @@ public struct Reconciler: Sendable {
     // MARK: - Wiring
 
     func openStore() async throws -> PostgresStore {
-        try await PostgresStore.open(
-            StoreConfiguration(
-                url: configuration.postgres.url, schema: configuration.postgres.schema,
-                viewsSchema: configuration.postgres.viewsSchema),
-            logger: logger)
+        let store: PostgresStore
+        do {
+            store = try await PostgresStore.open(
+                StoreConfiguration(
+                    url: configuration.postgres.url, schema: configuration.postgres.schema,
+                    viewsSchema: configuration.postgres.viewsSchema),
+                logger: logger)
+        } catch let error as StoreError where error.code == .invalidInput {
+            // A malformed postgres.url, an unknown connection setting, a schema name PostgreSQL
+            // cannot hold: the config is wrong (exit 78), nothing was written.
+            throw ConfigError(file: configuration.path, "postgres: \(error)")
+        }
+        if let timeout = configuration.postgres.statementTimeout {
+            do {
+                try await store.setStatementTimeout(timeout)
+            } catch {
+                store.close()
+                throw error
+            }
+        }
+        return store
     }
 
     var notionConfiguration: NotionConfiguration {

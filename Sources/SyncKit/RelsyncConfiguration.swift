@@ -19,6 +19,9 @@ public struct RelsyncConfiguration: Sendable {
         public var url: String?
         public var schema: String
         public var viewsSchema: String
+        /// `postgres.statement_timeout`: the longest any one statement may run or wait for a
+        /// lock; nil (the default): no limit beyond the server's own.
+        public var statementTimeout: Duration? = nil
     }
 
     public enum Source: Sendable, Hashable {
@@ -362,11 +365,23 @@ private struct ConfigReader {
         case "https":
             return
         case "http":
-            let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-            if loopback || allowInsecure { return }
+            if Self.isLoopback(host) || allowInsecure { return }
             throw fail(node, "notion.base_url uses plain http to \(host); only loopback addresses may (set notion.allow_insecure_http: true to override)")
         default:
             throw fail(node, "notion.base_url must start with https:// (not \(scheme)://)")
+        }
+    }
+
+    /// `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1`: never a name that merely starts
+    /// with "127." (`127.0.0.1.example.com` resolves anywhere).
+    static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4, octets[0] == "127" else { return false }
+        return octets.allSatisfy { octet in
+            !octet.isEmpty && octet.count <= 3 && octet.allSatisfy(\.isASCII) && octet.allSatisfy(\.isNumber)
+                && (Int(octet) ?? 256) <= 255
         }
     }
 
@@ -374,9 +389,11 @@ private struct ConfigReader {
         var result = RelsyncConfiguration.Postgres(url: nil, schema: "relsync", viewsSchema: "notion")
         guard let node else { return result }
         let pairs = try mapping(node, at: "postgres")
-        try checkKeys(pairs, allowed: ["url", "schema", "views_schema"], at: "postgres")
+        try checkKeys(pairs, allowed: ["url", "schema", "views_schema", "statement_timeout"], at: "postgres")
         for (key, _, value) in pairs {
             switch key {
+            case "statement_timeout":
+                result.statementTimeout = try statementTimeout(value)
             case "url":
                 let url = try string(value, at: "postgres.url").trimmingCharacters(in: .whitespaces)
                 result.url = url.isEmpty ? nil : url
@@ -390,6 +407,21 @@ private struct ConfigReader {
             throw fail(node, "postgres.schema and postgres.views_schema must differ (both are \"\(result.schema)\")")
         }
         return result
+    }
+
+    /// `postgres.statement_timeout`: 1500ms, 30s, 5m, 1h, or 0 / off for no limit.
+    func statementTimeout(_ node: Node) throws(ConfigError) -> Duration? {
+        let key = "postgres.statement_timeout"
+        let text = try string(node, at: key).trimmingCharacters(in: .whitespaces).lowercased()
+        if text == "0" || text == "off" { return nil }
+        let units: [(String, Int64)] = [("ms", 1), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)]
+        for (suffix, milliseconds) in units where text.hasSuffix(suffix) {
+            if let number = Int64(text.dropLast(suffix.count)), number > 0, number <= 24 * 3_600_000 / milliseconds {
+                return .milliseconds(number * milliseconds)
+            }
+            break
+        }
+        throw fail(node, "\(key) must be a duration such as 30s, 1500ms or 5m (or off), not \"\(text)\"")
     }
 
     func schemaName(_ node: Node, at key: String) throws(ConfigError) -> String {

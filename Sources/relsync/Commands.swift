@@ -62,11 +62,12 @@ extension RelSync {
 
         func run() async throws {
             let context = try CommandContext(options, metricsFile: metricsFile)
+            let reconcileOptions = ReconcileOptions(
+                full: full, dryRun: dryRun, writeBack: !noWriteBack, waitForLock: wait.map { .seconds($0) },
+                relationsStrategy: relationsStrategy)
+            let progress = !json
             let result = try await context.perform(metricsFile: metricsFile) {
-                try await context.reconciler(progress: !json).run(
-                    ReconcileOptions(
-                        full: full, dryRun: dryRun, writeBack: !noWriteBack, waitForLock: wait.map { .seconds($0) },
-                        relationsStrategy: relationsStrategy))
+                try await context.reconciler(progress: progress).run(reconcileOptions)
             }
             if json {
                 print(result.json())
@@ -149,13 +150,18 @@ struct CommandContext {
         }
     }
 
-    /// A reconcile: like `perform`, and writes the metrics textfile on success and on failure.
-    func perform(metricsFile: String?, _ work: () async throws -> RunSummary) async throws -> RunSummary {
+    /// A reconcile: like `perform`, writes the metrics textfile on success and on failure, and
+    /// stops cleanly on SIGTERM / SIGINT (see `Signals`).
+    func perform(metricsFile: String?, _ work: @escaping @Sendable () async throws -> RunSummary) async throws -> RunSummary {
         do {
-            let summary = try await work()
+            let summary = try await Signals.stoppable(logger: logger, work)
             TerminalProgress.clear()
             writeMetrics(metricsFile, summary, outcome: "succeeded", exitCode: 0)
             return summary
+        } catch let stopped as Signals.Stopped {
+            TerminalProgress.clear()
+            writeMetrics(metricsFile, nil, outcome: "failed", exitCode: stopped.exitCode)
+            Self.fail(stopped.exitCode, stopped.description)
         } catch {
             TerminalProgress.clear()
             let (code, message) = Failure.classify(error, redactor: redactor)

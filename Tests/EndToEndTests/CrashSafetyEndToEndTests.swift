@@ -110,8 +110,12 @@ struct CrashSafetyEndToEndTests {
                 let config = try scenario.writeConfig(port: port, sync: Self.syncYAML(projects))
                 let migrate = try await runRelsync(["migrate", "--config", config], environment: scenario.environment)
                 #expect(migrate.status == 0)
+                // Each second run starts once the first holds the lock (its first query is sent
+                // after the lock is taken): a fixed head start lost the race on a loaded machine.
+                func queries() async -> Int { await engine.journal().requests(.queryDataSource) }
+                var before = await queries()
                 let a = try RelsyncProcess(["reconcile", "--config", config], environment: scenario.environment)
-                try await Task.sleep(for: .milliseconds(400))
+                #expect(await Reliability.waitUntil(.seconds(60)) { await queries() > before })
                 let b = try RelsyncProcess(["reconcile", "--config", config], environment: scenario.environment)
                 let (ra, rb) = (await a.wait(), await b.wait())
                 #expect(ra.status == 0, "\(ra.stderr)")
@@ -119,8 +123,9 @@ struct CrashSafetyEndToEndTests {
                 #expect(rb.stderr.contains("another relsync run holds the lock"))
                 #expect(rb.stderr.split(separator: "\n").count == 1)
 
+                before = await queries()
                 let c = try RelsyncProcess(["reconcile", "--config", config, "--full"], environment: scenario.environment)
-                try await Task.sleep(for: .milliseconds(400))
+                #expect(await Reliability.waitUntil(.seconds(60)) { await queries() > before })
                 let d = try RelsyncProcess(["reconcile", "--config", config, "--wait", "120"], environment: scenario.environment)
                 let (rc, rd) = (await c.wait(), await d.wait())
                 #expect(rc.status == 0, "\(rc.stderr)")
