@@ -34,7 +34,7 @@ extension PostgresStore {
     func createJoinViews(_ snapshot: DataSourceSnapshot, on connection: PostgresConnection) async throws {
         let source = snapshot.dataSource
         if !snapshot.relations.isEmpty {
-            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(viewsSchema)")
+            try await Self.createSchemaIfMissing(viewsSchema, on: connection)
             let targetNames = try await dataSourceNames(
                 Set(snapshot.relations.compactMap(\.targetDataSourceID)), on: connection)
             var script = ""

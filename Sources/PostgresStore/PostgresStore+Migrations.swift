@@ -52,8 +52,8 @@ extension PostgresStore {
         let lockKey = migrationLockKey
         try await connection.withTransaction { connection in
             try await connection.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [lockKey])
-            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(schema)")
-            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(viewsSchema)")
+            try await Self.createSchemaIfMissing(schema, on: connection)
+            try await Self.createSchemaIfMissing(viewsSchema, on: connection)
             try await connection.execute(
                 """
                 CREATE TABLE IF NOT EXISTS \(migrationsTable) (
@@ -134,6 +134,18 @@ extension PostgresStore {
             logger.warning("Schema has migrations this relsync does not know; it may be older than the one that migrated it", metadata: [
                 "db.schema": "\(configuration.schema)", "db.migrations": "\(unknown.map { applied[$0]!.name })",
             ])
+        }
+    }
+}
+
+extension PostgresStore {
+    /// Creates a schema (given quoted) unless it exists. `CREATE SCHEMA IF NOT EXISTS` checks the
+    /// CREATE privilege on the database before it looks, so a role that only owns schemas an
+    /// administrator created for it (docs/SECURITY.md) could not run it at all.
+    static func createSchemaIfMissing(_ quotedName: String, on connection: PostgresConnection) async throws {
+        let missing = try await connection.query("SELECT to_regnamespace($1) IS NULL", [quotedName])
+        if missing.scalar == "t" {
+            try await connection.execute("CREATE SCHEMA IF NOT EXISTS \(quotedName)")
         }
     }
 }

@@ -292,12 +292,51 @@ struct SecurityEndToEndTests {
     }
 
     /// The SQL block between the least-privilege markers of docs/SECURITY.md.
-    static func documentedRoleSQL() throws -> String {
+    /// The stricter documented role: it owns two schemas an administrator created for it, and
+    /// has nothing on the database (not even CREATE); that is enough to migrate and run.
+    @Test func documentedOwnerOnlyRoleIsEnough() async throws {
+        let sql = try Self.documentedRoleSQL(block: "owner-only-role")
+        let role = "relsync_owner_\(UInt32.random(in: 0...UInt32.max))"
+        let rolePassword = "change-me-\(UInt32.random(in: 0...UInt32.max))"
+        let db = try await Reliability.admin()
+        defer { db.close() }
+        try await withScenario { scenario in
+            let script = sql
+                .replacingOccurrences(of: "ROLE relsync ", with: "ROLE \(role) ")
+                .replacingOccurrences(of: "AUTHORIZATION relsync", with: "AUTHORIZATION \(role)")
+                .replacingOccurrences(of: "SCHEMA relsync ", with: "SCHEMA \(scenario.schema) ")
+                .replacingOccurrences(of: "SCHEMA notion ", with: "SCHEMA \(scenario.viewsSchema) ")
+                .replacingOccurrences(of: "'change-me'", with: "'\(rolePassword)'")
+            #expect(!script.contains(" relsync ") && !script.contains(" notion "), "the documented SQL changed shape:\n\(sql)")
+            do {
+                try await db.executeScript(script)
+                let onDatabase = try await db.query(
+                    "SELECT has_database_privilege($1, current_database(), 'CREATE')", [role])
+                #expect(onDatabase.scalar == "f")
+                let (engine, projects) = await Reliability.engine(scenario, seed: 404)
+                let url = "postgresql://\(role):\(rolePassword)@\(Self.host):\(Self.port)/\(Self.database)"
+                try await withSimulator(engine) { port in
+                    let config = try scenario.writeConfig(port: port, sync: CrashSafetyEndToEndTests.syncYAML(projects), databaseURL: url)
+                    let first = try await scenario.reconcile(config, ["--full"])
+                    #expect(first.status == 0, "stderr: \(first.stderr)")
+                    try await CrashSafetyEndToEndTests.expectConverged(engine, scenario, projects)
+                }
+            } catch {
+                await scenario.dropSchemas()
+                await Self.dropRole(db, role)
+                throw error
+            }
+            await scenario.dropSchemas()
+            await Self.dropRole(db, role)
+        }
+    }
+
+    static func documentedRoleSQL(block: String = "least-privilege-role") throws -> String {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let doc = try String(contentsOf: root.appendingPathComponent("docs/SECURITY.md"), encoding: .utf8)
-        guard let start = doc.range(of: "<!-- least-privilege-role:begin -->"),
-            let end = doc.range(of: "<!-- least-privilege-role:end -->", range: start.upperBound..<doc.endIndex)
-        else { throw PrivateClusterError(message: "docs/SECURITY.md has no least-privilege-role block") }
+        guard let start = doc.range(of: "<!-- \(block):begin -->"),
+            let end = doc.range(of: "<!-- \(block):end -->", range: start.upperBound..<doc.endIndex)
+        else { throw PrivateClusterError(message: "docs/SECURITY.md has no \(block) block") }
         let block = doc[start.upperBound..<end.lowerBound]
         guard let open = block.range(of: "```sql\n"), let close = block.range(of: "```", range: open.upperBound..<block.endIndex) else {
             throw PrivateClusterError(message: "the least-privilege-role block has no ```sql fence")
