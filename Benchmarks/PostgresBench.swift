@@ -217,8 +217,7 @@ struct SnapshotData {
 
     func snapshot(changed: Bool) -> DataSourceSnapshot {
         DataSourceSnapshot(dataSource: dataSource, pages: pages, relations: [relation],
-                           edges: [relation.propertyID: changed ? changedEdges : edges], complete: true,
-                           watermark: Date())
+                           edges: [relation.propertyID: changed ? changedEdges : edges], complete: true)
     }
 
     struct Files {

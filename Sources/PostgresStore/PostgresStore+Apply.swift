@@ -122,24 +122,20 @@ extension PostgresStore {
         // 2. The data source.
         try await connection.execute(
             """
-            INSERT INTO \(table("data_sources")) AS d
-                (data_source_id, database_id, name, configured, last_full_sync_at, watermark)
-            VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN now() END, $6::timestamptz)
+            INSERT INTO \(table("data_sources")) AS d (data_source_id, database_id, name, configured, last_full_sync_at)
+            VALUES ($1, $2, $3, $4, CASE WHEN $5::boolean THEN now() END)
             ON CONFLICT (data_source_id) DO UPDATE
             SET database_id = COALESCE(EXCLUDED.database_id, d.database_id),
                 name = EXCLUDED.name,
                 configured = EXCLUDED.configured,
                 last_full_sync_at = COALESCE(EXCLUDED.last_full_sync_at, d.last_full_sync_at),
-                watermark = GREATEST(d.watermark, EXCLUDED.watermark),
                 updated_at = now()
             WHERE EXCLUDED.last_full_sync_at IS NOT NULL
-               OR EXCLUDED.watermark > d.watermark OR (d.watermark IS NULL AND EXCLUDED.watermark IS NOT NULL)
                OR (d.database_id, d.name, d.configured)
                   IS DISTINCT FROM (COALESCE(EXCLUDED.database_id, d.database_id), EXCLUDED.name, EXCLUDED.configured)
             """,
             [source, snapshot.dataSource.databaseID?.uuidString, clean(snapshot.dataSource.name),
-             snapshot.dataSource.configured ? "true" : "false", complete,
-             snapshot.watermark.map(timestamp)])
+             snapshot.dataSource.configured ? "true" : "false", complete])
 
         // 3. Relations gone from a complete read: their edges (recorded), rows and views.
         var obsoleteViews: [String] = []

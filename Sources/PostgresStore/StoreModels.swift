@@ -138,20 +138,16 @@ public struct DataSourceSnapshot: Sendable {
     /// from `relations` are dropped with their edges and view. Otherwise only the edges from
     /// `pages` are replaced.
     public var complete: Bool
-    /// The `last_edited_time` up to which this read saw everything; stored (never moved back)
-    /// in the same transaction, so it advances only when the read is applied.
-    public var watermark: Date?
 
     public init(
         dataSource: DataSourceRow, pages: [PageRow], relations: [RelationRow], edges: [String: [EdgeRow]],
-        complete: Bool, watermark: Date? = nil
+        complete: Bool
     ) {
         self.dataSource = dataSource
         self.pages = pages
         self.relations = relations
         self.edges = edges
         self.complete = complete
-        self.watermark = watermark
     }
 }
 
