@@ -109,16 +109,24 @@ public struct RelationRow: Sendable, Hashable {
 }
 
 /// One edge of a relation: `fromPageID` links to `toPageID`.
+///
+/// 36 bytes: a data source's whole edge set is held until its apply, so the position is kept
+/// as an `Int32` (-1 for unknown) rather than an `Int?` (48 bytes a row with padding).
 public struct EdgeRow: Sendable, Hashable {
     public var fromPageID: UUID
     public var toPageID: UUID
+    private var storedPosition: Int32
+
     /// 0-based index in Notion's relation list; `nil` where the order is unknown.
-    public var position: Int?
+    public var position: Int? {
+        get { storedPosition < 0 ? nil : Int(storedPosition) }
+        set { storedPosition = newValue.map { Int32(clamping: $0) } ?? -1 }
+    }
 
     public init(fromPageID: UUID, toPageID: UUID, position: Int?) {
         self.fromPageID = fromPageID
         self.toPageID = toPageID
-        self.position = position
+        self.storedPosition = position.map { Int32(clamping: $0) } ?? -1
     }
 }
 

@@ -38,7 +38,25 @@ public enum RelationAssembly {
         hasMore: Bool,
         completed: [String]?
     ) throws(RelationAssemblyError) -> [RelationTarget] {
-        let list: [String]
+        var result: [RelationTarget] = []
+        result.reserveCapacity((completed ?? inline).count)
+        try forEachTarget(pageID: pageID, propertyID: propertyID, inline: inline, hasMore: hasMore, completed: completed) {
+            result.append(RelationTarget(pageID: $0, position: $1))
+        }
+        return result
+    }
+
+    /// The same assembly for any kind of page id (parsed UUIDs, say), without building a list:
+    /// `body` gets each target once, in Notion's order, with its 0-based position.
+    public static func forEachTarget<ID: Hashable>(
+        pageID: String,
+        propertyID: String,
+        inline: [ID],
+        hasMore: Bool,
+        completed: [ID]?,
+        _ body: (ID, Int) -> Void
+    ) throws(RelationAssemblyError) {
+        let list: [ID]
         if let completed {
             list = completed
         } else if hasMore {
@@ -46,14 +64,14 @@ public enum RelationAssembly {
         } else {
             list = inline
         }
-        var seen = Set<String>()
-        seen.reserveCapacity(list.count)
-        var result: [RelationTarget] = []
-        result.reserveCapacity(list.count)
-        for (index, id) in list.enumerated() where seen.insert(id).inserted {
-            result.append(RelationTarget(pageID: id, position: index))
+        if list.count <= 25 {
+            // Short lists (nearly all of them): a linear scan beats hashing.
+            for (index, id) in list.enumerated() where !list[..<index].contains(id) { body(id, index) }
+            return
         }
-        return result
+        var seen = Set<ID>()
+        seen.reserveCapacity(list.count)
+        for (index, id) in list.enumerated() where seen.insert(id).inserted { body(id, index) }
     }
 }
 

@@ -166,6 +166,30 @@ extension Reconciler {
         return result
     }
 
+    /// Configured data sources in the groups they are walked in: those joined (directly or
+    /// through others) by a dual relation whose target is configured too form one group, walked
+    /// together before any is completed; every other data source is a group of its own, so only
+    /// one data source's pages are held at a time. Groups and members keep the config's order.
+    func walkGroups(_ plans: [Plan]) -> [[Int]] {
+        var parent = Array(plans.indices)
+        func root(_ i: Int) -> Int {
+            var i = i
+            while parent[i] != i { i = parent[i] }
+            return i
+        }
+        let index = Dictionary(plans.enumerated().map { ($0.element.schema.id, $0.offset) }, uniquingKeysWith: { a, _ in a })
+        for (i, plan) in plans.enumerated() {
+            for relation in plan.relations where relation.relation?.kind.isDual == true {
+                guard let target = relation.relation?.dataSourceID, let j = index[target] else { continue }
+                let (a, b) = (root(i), root(j))
+                if a != b { parent[max(a, b)] = min(a, b) }
+            }
+        }
+        var groups: [Int: [Int]] = [:]
+        for i in plans.indices { groups[root(i), default: []].append(i) }
+        return groups.keys.sorted().map { groups[$0]! }
+    }
+
     /// Data sources relations point into that no sync entry names.
     func targetPlans(_ plans: [Plan]) -> [TargetPlan] {
         let configured = Set(plans.map(\.schema.id))

@@ -51,16 +51,42 @@ extension Reconciler {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 
+    /// A relation as a page object shows it: at most 25 references, and whether there are more.
+    struct InlineList {
+        var ids: [UUID]
+        var hasMore: Bool
+
+        init(ids: [UUID], hasMore: Bool) {
+            self.ids = ids
+            self.hasMore = hasMore
+        }
+
+        init(_ value: PropertyValue?) {
+            ids = (value?.relationIDs ?? []).compactMap(UUID.init(uuidString:))
+            hasMore = value?.hasMore ?? false
+        }
+    }
+
     /// One page as read, before relation completion.
     struct PageRead {
         var row: PageRow
-        /// propertyID → (inline ids, has_more)
-        var relations: [String: (ids: [String], hasMore: Bool)]
+        /// The page's relations, in the order of `Plan.relations`.
+        var relations: [InlineList]
     }
 
-    func readConfigured(
-        _ plan: Plan, names: [String: String], backProperties: [String], _ context: RunContext, _ run: inout RunState
-    ) async throws -> Read {
+    /// A configured data source's query walk: its pages with their inline relation lists, not
+    /// yet completed.
+    struct Walk {
+        var plan: Plan
+        var dataSourceID: UUID
+        var mode: ReadMode
+        var previousWatermark: Date?
+        var pages: [PageRead]
+    }
+
+    /// The query walk of a configured data source: title, relation, summary and back-relation
+    /// properties only. Back lists and current summaries go into `run` as the pages arrive.
+    func walk(_ plan: Plan, backProperties: [String], _ context: RunContext, _ run: inout RunState) async throws -> Walk {
         let schema = plan.schema
         guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
         let (mode, previousWatermark) = try await readMode(dataSourceID, context)
@@ -73,19 +99,14 @@ extension Reconciler {
         var pages: [PageRead] = []
         for try await page in context.client.queryDataSource(schema.id, filter: Self.filter(for: mode), filterProperties: propertyIDs) {
             guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
-            var relations: [String: (ids: [String], hasMore: Bool)] = [:]
-            for property in plan.relations {
-                let value = page.property(id: property.id)
-                relations[property.id] = (value?.relationIDs ?? [], value?.hasMore ?? false)
-            }
+            let relations = plan.relations.map { InlineList(page.property(id: $0.id)) }
             for writeBack in plan.writeBacks {
                 run.currentSummaries[row.pageID, default: [:]][writeBack.property.id] =
                     page.property(id: writeBack.property.id)?.richText ?? []
             }
             for back in backProperties {
-                let value = page.property(id: back)
                 run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
-                    .pages[row.pageID] = (value?.relationIDs ?? [], value?.hasMore ?? false)
+                    .pages[row.pageID] = InlineList(page.property(id: back))
             }
             pages.append(PageRead(row: row, relations: relations))
             if pages.count % 100 == 0 { progress?(.pagesRead(name: schema.title, pages: pages.count)) }
@@ -97,36 +118,57 @@ extension Reconciler {
         for back in backProperties {
             run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()].complete = mode == .full
         }
+        return Walk(plan: plan, dataSourceID: dataSourceID, mode: mode, previousWatermark: previousWatermark, pages: pages)
+    }
 
-        // Relations Notion cut at 25: reuse what is stored where provably unchanged (incremental
-        // reads only), complete the rest through the property-item endpoint, a few in flight.
+    /// Completes every relation of a walk Notion cut at 25 and assembles the snapshot to apply:
+    /// stored lists are kept where provably unchanged (incremental reads only), lists are
+    /// inferred from the other side of a dual relation where that is provably complete
+    /// (`--relations-strategy auto`), and the rest are read through the property-item
+    /// endpoint, a few in flight.
+    func finish(_ walk: Walk, names: [String: String], _ context: RunContext, _ run: inout RunState) async throws -> Read {
+        let plan = walk.plan
+        let schema = plan.schema
+        let pages = walk.pages
         var work: [(page: Int, propertyID: String)] = []
         var reused: [WorkKey: [EdgeRow]] = [:]
+        var inferred = Set<WorkKey>()
         var inferredCount: [String: Int] = [:]
-        for property in plan.relations {
-            var truncated = pages.indices.filter { pages[$0].relations[property.id]?.hasMore == true }
+        var completed: [WorkKey: [UUID]?] = [:]
+        for (r, property) in plan.relations.enumerated() {
+            var truncated = pages.indices.filter { pages[$0].relations[r].hasMore }
             guard !truncated.isEmpty else { continue }
-            if context.options.relationsStrategy == .auto,
+            // Lists another data source's inference already read this run, in full and in order.
+            truncated = truncated.filter { index in
+                guard let list = run.completedLists.removeValue(
+                    forKey: PageRelation(pageID: pages[index].row.pageID, propertyID: property.id))
+                else { return true }
+                completed[WorkKey(page: index, propertyID: property.id)] = .some(list)
+                run.truncatedRelationSizes.append(list.count)
+                return false
+            }
+            if context.options.relationsStrategy == .auto, !truncated.isEmpty,
                 let inverse = try await provableInverse(property, truncatedPages: truncated.count, title: schema.title, context, &run)
             {
                 // Completed from the other side of the dual relation, at no call: the first 25 keep
                 // Notion's order, the rest have no known position.
                 truncated = truncated.filter { index in
-                    let page = pages[index]
-                    guard let list = inferredList(page, property: property.id, inverse: inverse) else { return true }
-                    reused[WorkKey(page: index, propertyID: property.id)] = list
+                    guard let list = inferredList(pages[index], relation: r, inverse: inverse) else { return true }
+                    let key = WorkKey(page: index, propertyID: property.id)
+                    reused[key] = list
+                    inferred.insert(key)
                     run.truncatedRelationSizes.append(list.count)
                     inferredCount[property.id, default: 0] += 1
                     return false
                 }
             }
-            if case .incremental = mode {
+            if case .incremental = walk.mode, !truncated.isEmpty {
                 let stored = try await context.store.edges(
-                    sourceDataSourceID: dataSourceID, propertyID: property.id, from: truncated.map { pages[$0].row.pageID })
+                    sourceDataSourceID: walk.dataSourceID, propertyID: property.id, from: truncated.map { pages[$0].row.pageID })
                 for index in truncated {
                     let page = pages[index]
                     if let list = stored[page.row.pageID],
-                        canReuse(page, storedList: list, propertyID: property.id, previousWatermark: previousWatermark, context)
+                        canReuse(page, relation: r, storedList: list, previousWatermark: walk.previousWatermark, context)
                     {
                         reused[WorkKey(page: index, propertyID: property.id)] = list
                         run.truncatedRelationSizes.append(list.count)
@@ -138,47 +180,53 @@ extension Reconciler {
                 work += truncated.map { ($0, property.id) }
             }
         }
-        let completed = try await complete(work, pages: pages, title: schema.title, context)
+        let lists = try await relationLists(work.map { (pages[$0.page].row.pageID, $0.propertyID) }, title: schema.title, context)
         var vanished = Set<Int>()
-        for (key, list) in completed where list == nil { vanished.insert(key.page) }
-        for (_, list) in completed { if let list { run.truncatedRelationSizes.append(list.count) } }
+        for (item, list) in zip(work, lists) {
+            completed[WorkKey(page: item.page, propertyID: item.propertyID)] = .some(list)
+            if let list { run.truncatedRelationSizes.append(list.count) } else { vanished.insert(item.page) }
+        }
 
         var edges: [String: [EdgeRow]] = [:]
         var summaries: [RunSummary.Relation] = []
-        for property in plan.relations {
+        for (r, property) in plan.relations.enumerated() {
             var rows: [EdgeRow] = []
             var truncatedPages = 0
+            let reusedCount = reused.keys.filter { $0.propertyID == property.id }.count
+            // The complete lists past 25 of a dual relation are kept for the other side: its
+            // inference and its dual-edit check need no call for them.
+            let keepAssembled = property.relation?.kind.isDual == true
             for (index, page) in pages.enumerated() where !vanished.contains(index) {
                 let key = WorkKey(page: index, propertyID: property.id)
-                let inline = page.relations[property.id] ?? ([], false)
+                let inline = page.relations[r]
                 if inline.hasMore { truncatedPages += 1 }
-                if let list = reused[key] {
+                let first = rows.count
+                if let list = reused.removeValue(forKey: key) {
                     rows += list
-                    if list.contains(where: { $0.position == nil }) {
-                        // Inferred: complete, and fresh for this run's purposes.
+                    // Inferred lists are complete, and fresh for this run's purposes.
+                    if inferred.contains(key) {
                         run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
                     }
-                    continue
+                } else {
+                    run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
+                    let pageID = page.row.pageID
+                    try RelationAssembly.forEachTarget(
+                        pageID: pageID.uuidString, propertyID: property.id, inline: inline.ids, hasMore: inline.hasMore,
+                        completed: completed.removeValue(forKey: key) ?? nil
+                    ) { target, position in
+                        rows.append(EdgeRow(fromPageID: pageID, toPageID: target, position: position))
+                    }
                 }
-                run.freshLists.insert(PageRelation(pageID: page.row.pageID, propertyID: property.id))
-                let targets = try RelationAssembly.targets(
-                    pageID: page.row.pageID.uuidString, propertyID: property.id,
-                    inline: inline.ids, hasMore: inline.hasMore, completed: completed[key] ?? nil)
-                for target in targets {
-                    guard let to = UUID(uuidString: target.pageID) else { continue }
-                    rows.append(EdgeRow(fromPageID: page.row.pageID, toPageID: to, position: target.position))
+                if keepAssembled, rows.count - first > 25 {
+                    run.assembledLists[PageRelation(pageID: page.row.pageID, propertyID: property.id)] = rows[first...].map(\.toPageID)
                 }
-            }
-            edges[property.id] = rows
-            // Lists longer than Notion shows, complete, for the dual-edit check of the other side.
-            for (pageID, group) in Dictionary(grouping: rows, by: \.fromPageID) where group.count > 25 {
-                run.assembledLists[PageRelation(pageID: pageID, propertyID: property.id)] = Set(group.map(\.toPageID))
             }
             summaries.append(.init(
                 propertyID: property.id, name: property.name, joinView: names[schema.id + "\u{0}" + property.id] ?? "",
                 edges: rows.count, truncatedPages: truncatedPages,
-                reusedPages: reused.keys.filter { $0.propertyID == property.id }.count - inferredCount[property.id, default: 0],
+                reusedPages: reusedCount - inferredCount[property.id, default: 0],
                 inferredPages: inferredCount[property.id, default: 0]))
+            edges[property.id] = rows
         }
 
         // A page deleted (or trashed) between the query and its property-item calls is stored
@@ -190,11 +238,11 @@ extension Reconciler {
         }
         let snapshot = DataSourceSnapshot(
             dataSource: DataSourceRow(
-                id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
+                id: walk.dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
                 configured: true),
-            pages: pageRows, relations: relationRows(plan, names: names, run), edges: edges, complete: mode == .full)
+            pages: pageRows, relations: relationRows(plan, names: names, run), edges: edges, complete: walk.mode == .full)
         let summary = RunSummary.DataSource(
-            id: schema.id, name: schema.title, configured: true, mode: mode.name, pagesRead: pages.count,
+            id: schema.id, name: schema.title, configured: true, mode: walk.mode.name, pagesRead: pages.count,
             relations: summaries, pagesTrashed: 0)
         return Read(snapshot: snapshot, summary: summary)
     }
@@ -204,13 +252,13 @@ extension Reconciler {
     /// edited by relsync itself (its summary write) or last edited before the previous read began
     /// (an overlap re-read). Full sweeps never reuse: they are the safety net.
     func canReuse(
-        _ page: PageRead, storedList: [EdgeRow], propertyID: String, previousWatermark: Date?, _ context: RunContext
+        _ page: PageRead, relation: Int, storedList: [EdgeRow], previousWatermark: Date?, _ context: RunContext
     ) -> Bool {
-        guard let inline = page.relations[propertyID], storedList.count > inline.ids.count,
-            storedList.prefix(inline.ids.count).enumerated().allSatisfy({ $0.element.position == $0.offset })
+        let inline = page.relations[relation]
+        guard storedList.count > inline.ids.count,
+            storedList.prefix(inline.ids.count).enumerated().allSatisfy({ $0.element.position == $0.offset }),
+            storedList.prefix(inline.ids.count).map(\.toPageID) == inline.ids
         else { return false }
-        let storedPrefix = storedList.prefix(inline.ids.count).map { $0.toPageID.uuidString.lowercased() }
-        guard storedPrefix == inline.ids.map({ $0.lowercased() }) else { return false }
         if page.row.lastEditedBy?.uuidString.lowercased() == context.botUserID { return true }
         if let edited = page.row.lastEditedTime, let previousWatermark {
             return edited < Self.floorToMinute(previousWatermark)
@@ -219,46 +267,52 @@ extension Reconciler {
     }
 
     /// For a dual relation whose target data source was read in full this run, the inverse of
-    /// its back lists: source page → targets. Back lists Notion cut at 25 are completed first
-    /// when that costs fewer calls than paginating the source side (one per truncated page at
-    /// least); with every back list complete, the inverse is provably the whole relation.
-    /// nil when not provable, or not worth it.
+    /// its back lists: source page → targets. Back lists Notion cut at 25 are taken from the
+    /// complete lists this run already assembled (the back relation is configured too), or else
+    /// completed first when that costs fewer calls than paginating the source side (one per
+    /// truncated page at least); with every back list complete, the inverse is provably the
+    /// whole relation. nil when not provable, or not worth it.
     func provableInverse(
         _ property: PropertySchema, truncatedPages: Int, title: String, _ context: RunContext, _ run: inout RunState
     ) async throws -> [UUID: [UUID]]? {
         guard let synced = property.relation?.kind.synced, let target = property.relation?.dataSourceID else { return nil }
         let key = BackKey(targetDataSourceID: target, propertyID: synced.id)
         guard var back = run.backLists[key], back.complete else { return nil }
-        let open = back.pages.filter { $0.value.hasMore }.map(\.key)
+        var open: [UUID] = []
+        for (page, list) in back.pages where list.hasMore {
+            if let known = run.assembledLists[PageRelation(pageID: page, propertyID: synced.id)] {
+                back.pages[page] = InlineList(ids: known, hasMore: false)
+            } else {
+                open.append(page)
+            }
+        }
         if !open.isEmpty {
             guard open.count < truncatedPages else { return nil }
             let lists = try await relationLists(open.map { ($0, synced.id) }, title: title, context)
             for (page, list) in zip(open, lists) {
                 // A target page that vanished meanwhile: its links are gone either way.
-                back.pages[page] = (list ?? [], false)
+                back.pages[page] = InlineList(ids: list ?? [], hasMore: false)
+                // Kept, in Notion's order, for the back relation's own read when it is configured.
+                if let list { run.completedLists[PageRelation(pageID: page, propertyID: synced.id)] = list }
             }
-            run.backLists[key] = back
         }
+        run.backLists[key] = back
         var inverse: [UUID: [UUID]] = [:]
         for (targetPage, list) in back.pages {
-            for source in list.ids {
-                if let id = UUID(uuidString: source) { inverse[id, default: []].append(targetPage) }
-            }
+            for source in list.ids { inverse[source, default: []].append(targetPage) }
         }
         return inverse
     }
 
     /// One page's relation completed from the inverse: nil unless every reference the page
     /// object shows is among the inferred ones and there are more than it shows.
-    func inferredList(_ page: PageRead, property: String, inverse: [UUID: [UUID]]) -> [EdgeRow]? {
-        guard let inline = page.relations[property], let all = inverse[page.row.pageID], all.count > inline.ids.count else {
-            return nil
-        }
-        let inlineIDs = inline.ids.compactMap(UUID.init(uuidString:))
+    func inferredList(_ page: PageRead, relation: Int, inverse: [UUID: [UUID]]) -> [EdgeRow]? {
+        let inline = page.relations[relation]
+        guard let all = inverse[page.row.pageID], all.count > inline.ids.count else { return nil }
         let allSet = Set(all)
-        guard inlineIDs.count == inline.ids.count, inlineIDs.allSatisfy(allSet.contains) else { return nil }
-        var rows = inlineIDs.enumerated().map { EdgeRow(fromPageID: page.row.pageID, toPageID: $0.element, position: $0.offset) }
-        let shown = Set(inlineIDs)
+        guard inline.ids.allSatisfy(allSet.contains) else { return nil }
+        var rows = inline.ids.enumerated().map { EdgeRow(fromPageID: page.row.pageID, toPageID: $0.element, position: $0.offset) }
+        let shown = Set(inline.ids)
         rows += all.filter { !shown.contains($0) }.sorted { $0.uuidString < $1.uuidString }
             .map { EdgeRow(fromPageID: page.row.pageID, toPageID: $0, position: nil) }
         return rows
@@ -287,31 +341,17 @@ extension Reconciler {
         var propertyID: String
     }
 
-    /// Reads the complete list of each truncated relation. A nil list means the page vanished
-    /// (deleted or trashed) between the query and its property-item call.
-    func complete(
-        _ work: [(page: Int, propertyID: String)], pages: [PageRead], title: String, _ context: RunContext
-    ) async throws -> [WorkKey: [String]?] {
-        let lists = try await relationLists(
-            work.map { (pages[$0.page].row.pageID, $0.propertyID) }, title: title, context)
-        var results: [WorkKey: [String]?] = [:]
-        for (item, list) in zip(work, lists) {
-            results[WorkKey(page: item.page, propertyID: item.propertyID)] = .some(list)
-        }
-        return results
-    }
-
     /// The complete relation list of each (page, property), a few in flight, in input order;
     /// nil where the page vanished: the property-item call said 404 and reading the page
     /// confirmed it is gone or in the trash. A 404 for a page that is still there (its property
     /// was deleted meanwhile) ends the run: its relation cannot be read.
-    func relationLists(_ work: [(pageID: UUID, propertyID: String)], title: String, _ context: RunContext) async throws -> [[String]?] {
+    func relationLists(_ work: [(pageID: UUID, propertyID: String)], title: String, _ context: RunContext) async throws -> [[UUID]?] {
         guard !work.isEmpty else { return [] }
-        var results = [[String]?](repeating: nil, count: work.count)
+        var results = [[UUID]?](repeating: nil, count: work.count)
         let width = max(1, configuration.notion.maxConcurrentRequests)
         let client = context.client
         let logger = context.logger
-        try await withThrowingTaskGroup(of: (Int, [String]?).self) { group in
+        try await withThrowingTaskGroup(of: (Int, [UUID]?).self) { group in
             var next = 0
             func addNext() {
                 guard next < work.count else { return }
@@ -321,9 +361,10 @@ extension Reconciler {
                 next += 1
                 group.addTask {
                     do {
-                        var ids: [String] = []
+                        // Parsed as they arrive: 16 bytes a reference, not a 36-character string.
+                        var ids: [UUID] = []
                         for try await id in client.relationTargets(pageID: pageID, propertyID: propertyID) {
-                            ids.append(id)
+                            if let uuid = UUID(uuidString: id) { ids.append(uuid) }
                         }
                         return (index, ids)
                     } catch let error as NotionError where error.status == 404 {
@@ -376,9 +417,8 @@ extension Reconciler {
             guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
             rows.append(row)
             for back in target.backProperties {
-                let value = page.property(id: back)
                 run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
-                    .pages[row.pageID] = (value?.relationIDs ?? [], value?.hasMore ?? false)
+                    .pages[row.pageID] = InlineList(page.property(id: back))
             }
         }
         run.pagesRead += rows.count
@@ -418,21 +458,21 @@ extension Reconciler {
                 // Complete the back lists Notion truncated.
                 var backSets: [UUID: Set<UUID>] = [:]
                 for page in targetPages {
-                    backSets[page] = Set((back.pages[page]?.ids ?? []).compactMap(UUID.init(uuidString:)))
+                    backSets[page] = Set(back.pages[page]?.ids ?? [])
                 }
                 // Complete the back lists Notion truncated: from the lists this run already holds
                 // (the back relation is itself configured), else by the property-item walk.
                 var truncated: [UUID] = []
                 for page in targetPages where back.pages[page]?.hasMore == true {
                     if let known = run.assembledLists[PageRelation(pageID: page, propertyID: synced.id)] {
-                        backSets[page] = known
+                        backSets[page] = Set(known)
                     } else {
                         truncated.append(page)
                     }
                 }
                 let full = try await relationLists(truncated.map { ($0, synced.id) }, title: plan.schema.title, context)
                 for (page, list) in zip(truncated, full) {
-                    backSets[page] = list.map { Set($0.compactMap(UUID.init(uuidString:))) }
+                    backSets[page] = list.map(Set.init)
                 }
                 var affected = Set<UUID>()
                 for page in targetPages {
@@ -453,10 +493,10 @@ extension Reconciler {
                     guard let list else { continue }
                     run.truncatedRelationSizes.append(list.count)
                     pages.append(row)
-                    let targets = try RelationAssembly.targets(
-                        pageID: row.pageID.uuidString, propertyID: relation.id, inline: list, hasMore: false, completed: nil)
-                    edges += targets.compactMap { t in
-                        UUID(uuidString: t.pageID).map { EdgeRow(fromPageID: row.pageID, toPageID: $0, position: t.position) }
+                    try RelationAssembly.forEachTarget(
+                        pageID: row.pageID.uuidString, propertyID: relation.id, inline: list, hasMore: false, completed: nil
+                    ) { target, position in
+                        edges.append(EdgeRow(fromPageID: row.pageID, toPageID: target, position: position))
                     }
                 }
                 var fixPlan = plan

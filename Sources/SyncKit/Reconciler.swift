@@ -205,7 +205,10 @@ public struct Reconciler: Sendable {
         var freshLists: Set<PageRelation> = []
         /// Complete lists past 25 references assembled this run (fresh, reused or inferred), by
         /// page and relation: the back side of a dual relation needs no walk for them.
-        var assembledLists: [PageRelation: Set<UUID>] = [:]
+        var assembledLists: [PageRelation: [UUID]] = [:]
+        /// Back lists completed through the property-item endpoint for an inference, in Notion's
+        /// order, until the back relation's own data source (when configured) takes them.
+        var completedLists: [PageRelation: [UUID]] = [:]
     }
 
     struct PageRelation: Hashable {
@@ -219,8 +222,8 @@ public struct Reconciler: Sendable {
     }
 
     struct BackList {
-        /// target page → (inline source ids, has_more)
-        var pages: [UUID: (ids: [String], hasMore: Bool)] = [:]
+        /// target page → its inline list of source pages
+        var pages: [UUID: InlineList] = [:]
         /// Every page of the data source was read (a full read), not only those edited.
         var complete = false
     }
@@ -237,11 +240,25 @@ public struct Reconciler: Sendable {
             guard let read = try await readTarget(target, context, &run) else { continue }
             try await apply(read, context, &run)
         }
-        for (index, plan) in plans.enumerated() {
-            progress?(.readingDataSource(name: plan.schema.title, index: targets.count + index + 1, count: total))
-            let read = try await readConfigured(plan, names: names, backProperties: backProperties(of: plan.schema.id, plans), context, &run)
-            progress?(.applying(name: plan.schema.title))
-            try await apply(read, context, &run)
+        // Data sources joined by a dual relation configured on both sides are walked together
+        // before either is completed: each side's page objects then show the other's back lists,
+        // so the side with fewer long lists is completed and the other inferred from it.
+        var walked = targets.count
+        for group in walkGroups(plans) {
+            var walks: [Walk] = []
+            for index in group {
+                let plan = plans[index]
+                walked += 1
+                progress?(.readingDataSource(name: plan.schema.title, index: walked, count: total))
+                walks.append(try await walk(plan, backProperties: backProperties(of: plan.schema.id, plans), context, &run))
+            }
+            for index in walks.indices {
+                let walk = walks[index]
+                walks[index].pages = []
+                let read = try await finish(walk, names: names, context, &run)
+                progress?(.applying(name: walk.plan.schema.title))
+                try await apply(read, context, &run)
+            }
         }
         try await propagateDualEdits(plans, names: names, context, &run)
         if !context.options.dryRun {

@@ -337,4 +337,63 @@ struct DualInferenceEndToEndTests {
             }
         }
     }
+
+    /// Both sides of the dual relation configured: the two walks come first, then the side with
+    /// fewer long lists is completed by the property-item endpoint and the other is inferred
+    /// from it. The same edges, on both sides, as paginating everything.
+    @Test func bothSidesConfiguredInferFromTheSideWithFewerLongLists() async throws {
+        try await withScenario { paginated in
+            try await withScenario { inferred in
+                let engine = SimulatorEngine(
+                    workspace: .bench(seed: 23, BenchParameters(projects: 300, members: 300)),
+                    configuration: SimulatorConfiguration(token: paginated.token))
+                let manifest = await engine.manifest()
+                let projects = try #require(manifest.dataSource(named: PresetNames.projects))
+                let members = try #require(manifest.dataSource(named: PresetNames.members))
+                let team = try #require(projects.properties.first { $0.name == PresetNames.teamMembers }).id
+                let back = try #require(members.properties.first { $0.name == PresetNames.memberProjects }).id
+                let sync = """
+                      - data_source: \(projects.id)
+                        relations: [Team Members]
+                      - data_source: \(members.id)
+                        relations: [Projects]
+
+                    """
+                let (a, aCalls, b, bCalls) = try await withSimulator(engine) { port in
+                    let configA = try paginated.writeConfig(port: port, sync: sync)
+                    await engine.resetJournal()
+                    let a = try await paginated.reconcile(configA, ["--relations-strategy", "paginate"])
+                    let aCalls = await engine.journal().requests(.retrievePageProperty)
+                    let configB = try inferred.writeConfig(port: port, sync: sync)
+                    await engine.resetJournal()
+                    let b = try await runRelsync(
+                        ["reconcile", "--config", configB, "--json", "--relations-strategy", "auto"],
+                        environment: ["NOTION_TOKEN": paginated.token])
+                    let bCalls = await engine.journal().requests(.retrievePageProperty)
+                    return (a, aCalls, b, bCalls)
+                }
+                #expect(a.status == 0, "\(a.stderr)")
+                #expect(b.status == 0, "\(b.stderr)")
+                let truth = await engine.groundTruth()
+                let expected = expectedEdges(
+                    truth, dataSources: [UUID(uuidString: projects.id)!, UUID(uuidString: members.id)!],
+                    properties: [team, back])
+                let longProjects = expected.filter { $0.key.propertyID == team && $0.value.count > 25 }.count
+                let longMembers = expected.filter { $0.key.propertyID == back && $0.value.count > 25 }.count
+                #expect(longProjects > 0 && longMembers > 0, "the workspace needs long lists on both sides: \(longProjects), \(longMembers)")
+                let storedA = try await StoredEdges.read(schema: paginated.schema)
+                let storedB = try await StoredEdges.read(schema: inferred.schema)
+                expectExactWithPositions(storedA, expected)
+                expectExact(storedB, expected)
+                #expect(storedA.lists.mapValues(Set.init) == storedB.lists.mapValues(Set.init))
+                #expect(storedB.positions.values.contains { $0.contains(nil) }, "no relation was inferred: the test proves nothing")
+                // Only the side with fewer long lists was paginated (its lists are at most a few
+                // pages of 100 each); pagination read both sides.
+                #expect(aCalls >= longProjects + longMembers)
+                #expect(bCalls <= 4 * min(longProjects, longMembers), "auto made \(bCalls) property-item calls for \(longProjects) and \(longMembers) long lists")
+                #expect(bCalls < aCalls)
+                print("dual inference, both sides configured: property-item calls \(bCalls) vs \(aCalls) paginated (long lists \(longProjects) ↔ \(longMembers)); data calls \(b.int("data_calls") ?? -1) vs \(a.int("data_calls") ?? -1)")
+            }
+        }
+    }
 }
