@@ -75,50 +75,80 @@ extension Reconciler {
     }
 
     /// A configured data source's query walk: its pages with their inline relation lists, not
-    /// yet completed.
-    struct Walk {
+    /// yet completed, and what the run learns from them.
+    struct Walk: Sendable {
         var plan: Plan
         var dataSourceID: UUID
         var mode: ReadMode
         var previousWatermark: Date?
         var pages: [PageRead]
+        /// When the walk began: the data source's next watermark.
+        var readStart: Date
+        /// The back sides of dual relations this data source holds.
+        var backLists: [BackKey: BackList] = [:]
+        /// Current values of the summary properties, by page and property id.
+        var currentSummaries: [UUID: [String: [RichTextItem]]] = [:]
     }
 
     /// The query walk of a configured data source: title, relation, summary and back-relation
-    /// properties only. Back lists and current summaries go into `run` as the pages arrive.
-    func walk(_ plan: Plan, backProperties: [String], _ context: RunContext, _ run: inout RunState) async throws -> Walk {
+    /// properties only. It touches nothing but Notion and its own result, so walks run
+    /// concurrently; `absorb` hands the result to the run.
+    func walk(_ plan: Plan, backProperties: [String], _ context: RunContext) async throws -> Walk {
         let schema = plan.schema
         guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
         let (mode, previousWatermark) = try await readMode(dataSourceID, context)
-        let readStart = Date()
+        var walk = Walk(
+            plan: plan, dataSourceID: dataSourceID, mode: mode, previousWatermark: previousWatermark, pages: [],
+            readStart: Date())
         var propertyIDs = [schema.titlePropertyID] + plan.relations.map(\.id)
         for id in plan.writeBacks.map(\.property.id) + backProperties where !propertyIDs.contains(id) {
             propertyIDs.append(id)
         }
+        for back in backProperties {
+            walk.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)] = BackList(complete: mode == .full)
+        }
 
-        var pages: [PageRead] = []
         for try await page in context.client.queryDataSource(schema.id, filter: Self.filter(for: mode), filterProperties: propertyIDs) {
             guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
             let relations = plan.relations.map { InlineList(page.property(id: $0.id)) }
             for writeBack in plan.writeBacks {
-                run.currentSummaries[row.pageID, default: [:]][writeBack.property.id] =
+                walk.currentSummaries[row.pageID, default: [:]][writeBack.property.id] =
                     page.property(id: writeBack.property.id)?.richText ?? []
             }
             for back in backProperties {
-                run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
-                    .pages[row.pageID] = InlineList(page.property(id: back))
+                walk.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)]?.pages[row.pageID] =
+                    InlineList(page.property(id: back))
             }
-            pages.append(PageRead(row: row, relations: relations))
-            if pages.count % 100 == 0 { progress?(.pagesRead(name: schema.title, pages: pages.count)) }
+            walk.pages.append(PageRead(row: row, relations: relations))
+            if walk.pages.count % 100 == 0 { progress?(.pagesRead(name: schema.title, pages: walk.pages.count)) }
         }
-        progress?(.pagesRead(name: schema.title, pages: pages.count))
-        run.pagesRead += pages.count
-        run.pagesPerDataSource.append(pages.count)
-        run.watermarks[dataSourceID] = readStart
-        for back in backProperties {
-            run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()].complete = mode == .full
+        progress?(.pagesRead(name: schema.title, pages: walk.pages.count))
+        return walk
+    }
+
+    /// The query walks of `plans`, all at once: the client's pacer keeps the requests in flight
+    /// within `max_concurrent_requests` and the rate budget. Results keep the order of `plans`.
+    func walkAll(_ plans: [Plan], backProperties: [[String]], _ context: RunContext) async throws -> [Walk] {
+        try await withThrowingTaskGroup(of: (Int, Walk).self) { group in
+            for (index, plan) in plans.enumerated() {
+                group.addTask { (index, try await walk(plan, backProperties: backProperties[index], context)) }
+            }
+            var walks = [Walk?](repeating: nil, count: plans.count)
+            for try await (index, walk) in group { walks[index] = walk }
+            return walks.map { $0! }
         }
-        return Walk(plan: plan, dataSourceID: dataSourceID, mode: mode, previousWatermark: previousWatermark, pages: pages)
+    }
+
+    /// Records what a walk saw in the run: pages read, the next watermark, back lists and the
+    /// current summaries.
+    func absorb(_ walk: inout Walk, _ run: inout RunState) {
+        run.pagesRead += walk.pages.count
+        run.pagesPerDataSource.append(walk.pages.count)
+        run.watermarks[walk.dataSourceID] = walk.readStart
+        run.backLists.merge(walk.backLists) { _, new in new }
+        run.currentSummaries.merge(walk.currentSummaries) { old, new in old.merging(new) { _, n in n } }
+        walk.backLists = [:]
+        walk.currentSummaries = [:]
     }
 
     /// Completes every relation of a walk Notion cut at 25 and assembles the snapshot to apply:
@@ -394,22 +424,37 @@ extension Reconciler {
         return results
     }
 
+    /// What reading one relation target found.
+    struct TargetRead: Sendable {
+        /// nil when Notion does not share the data source with the integration.
+        var read: Read?
+        /// The data source's id as Notion spells it, and its title: join view columns are named after it.
+        var schemaID: String?
+        var title: String?
+        var warning: String?
+        var readStart = Date()
+        var backLists: [BackKey: BackList] = [:]
+    }
+
     /// Reads a data source that relations point into, for its page titles and the back side of
-    /// dual relations. nil when Notion does not share it with the integration: a partial
-    /// result, reported, not fatal.
-    func readTarget(_ target: TargetPlan, _ context: RunContext, _ run: inout RunState) async throws -> Read? {
+    /// dual relations. A data source Notion does not share with the integration is a partial
+    /// result, reported, not fatal. Touches only Notion, so target reads run concurrently with
+    /// the walks of configured data sources.
+    func readTarget(_ target: TargetPlan, _ context: RunContext) async throws -> TargetRead {
         let schema: NotionDataSource
         do {
             schema = try await context.client.retrieveDataSource(target.id)
         } catch let error as NotionError where error.status == 404 || error.status == 403 {
-            run.warnings.append("relation target data source \(target.id) is not shared with the integration; its pages have no titles in PostgreSQL")
             context.logger.warning("relation target not shared", metadata: ["notion.data_source_id": "\(target.id)"])
-            return nil
+            return TargetRead(
+                warning: "relation target data source \(target.id) is not shared with the integration; its pages have no titles in PostgreSQL")
         }
         guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
-        run.dataSourceTitles[schema.id] = schema.title
         let (mode, _) = try await readMode(dataSourceID, context)
-        let readStart = Date()
+        var result = TargetRead(schemaID: schema.id, title: schema.title, readStart: Date())
+        for back in target.backProperties {
+            result.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)] = BackList(complete: mode == .full)
+        }
         var rows: [PageRow] = []
         for try await page in context.client.queryDataSource(
             schema.id, filter: Self.filter(for: mode), filterProperties: [schema.titlePropertyID] + target.backProperties)
@@ -417,26 +462,45 @@ extension Reconciler {
             guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
             rows.append(row)
             for back in target.backProperties {
-                run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()]
-                    .pages[row.pageID] = InlineList(page.property(id: back))
+                result.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)]?.pages[row.pageID] =
+                    InlineList(page.property(id: back))
             }
-        }
-        run.pagesRead += rows.count
-        run.pagesPerDataSource.append(rows.count)
-        run.watermarks[dataSourceID] = readStart
-        for back in target.backProperties {
-            run.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back), default: BackList()].complete = mode == .full
         }
         let snapshot = DataSourceSnapshot(
             dataSource: DataSourceRow(
                 id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
                 configured: false),
             pages: rows, relations: [], edges: [:], complete: mode == .full)
-        return Read(
+        result.read = Read(
             snapshot: snapshot,
             summary: .init(
                 id: schema.id, name: schema.title, configured: false, mode: mode.name, pagesRead: rows.count,
                 relations: [], pagesTrashed: 0))
+        return result
+    }
+
+    /// Every relation target, a few at once (the client's pacer bounds the requests in flight).
+    func readTargets(_ targets: [TargetPlan], _ context: RunContext) async throws -> [TargetRead] {
+        try await withThrowingTaskGroup(of: (Int, TargetRead).self) { group in
+            for (index, target) in targets.enumerated() {
+                group.addTask { (index, try await readTarget(target, context)) }
+            }
+            var reads = [TargetRead?](repeating: nil, count: targets.count)
+            for try await (index, read) in group { reads[index] = read }
+            return reads.map { $0! }
+        }
+    }
+
+    /// Records a target read in the run and applies its pages.
+    func absorb(_ target: TargetRead, _ context: RunContext, _ run: inout RunState) async throws {
+        if let warning = target.warning { run.warnings.append(warning) }
+        guard let read = target.read else { return }
+        if let id = target.schemaID, let title = target.title { run.dataSourceTitles[id] = title }
+        run.pagesRead += read.snapshot.pages.count
+        run.pagesPerDataSource.append(read.snapshot.pages.count)
+        run.watermarks[read.snapshot.dataSource.id] = target.readStart
+        run.backLists.merge(target.backLists) { _, new in new }
+        try await apply(read, context, &run)
     }
 
     /// Edits made on the back side of a dual relation (a member added to a project from the

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 import NotionClient
 import PostgresStore
@@ -233,25 +233,24 @@ public struct Reconciler: Sendable {
     func reconcile(_ plans: [Plan], _ context: RunContext, _ run: inout RunState) async throws {
         let names = joinViewNames(plans)
         let targets = targetPlans(plans)
-        let total = plans.count + targets.count
-        // Targets first: their back lists can complete dual relations without a call.
-        for (index, target) in targets.enumerated() {
-            progress?(.readingDataSource(name: "relation targets", index: index + 1, count: total))
-            guard let read = try await readTarget(target, context, &run) else { continue }
-            try await apply(read, context, &run)
+        let groups = walkGroups(plans)
+        // Nothing waits on a round trip it does not need: relation targets are read while the
+        // first group of configured data sources is walked, and the walks of a group run
+        // together. Completion waits for both, because the targets' back lists can complete
+        // dual relations without a call.
+        // Progress counts the configured data sources, plus one step for all the targets.
+        let offset = targets.isEmpty ? 0 : 1
+        if !targets.isEmpty {
+            progress?(.readingDataSource(name: "relation targets", index: 1, count: plans.count + offset))
         }
-        // Data sources joined by a dual relation configured on both sides are walked together
-        // before either is completed: each side's page objects then show the other's back lists,
-        // so the side with fewer long lists is completed and the other inferred from it.
-        var walked = targets.count
-        for group in walkGroups(plans) {
-            var walks: [Walk] = []
-            for index in group {
-                let plan = plans[index]
-                walked += 1
-                progress?(.readingDataSource(name: plan.schema.title, index: walked, count: total))
-                walks.append(try await walk(plan, backProperties: backProperties(of: plan.schema.id, plans), context, &run))
-            }
+        async let targetReads = readTargets(targets, context)
+        let firstWalks = try await walkGroup(groups.first ?? [], plans, offset: offset, context)
+        for target in try await targetReads {
+            try await absorb(target, context, &run)
+        }
+        for (number, group) in groups.enumerated() {
+            var walks = number == 0 ? firstWalks : try await walkGroup(group, plans, offset: offset, context)
+            for index in walks.indices { absorb(&walks[index], &run) }
             for index in walks.indices {
                 let walk = walks[index]
                 walks[index].pages = []
@@ -266,7 +265,19 @@ public struct Reconciler: Sendable {
         }
     }
 
+    /// Walks one group of configured data sources (`walkGroups`) together.
+    func walkGroup(_ group: [Int], _ plans: [Plan], offset: Int, _ context: RunContext) async throws -> [Walk] {
+        for index in group {
+            progress?(.readingDataSource(name: plans[index].schema.title, index: offset + index + 1, count: offset + plans.count))
+        }
+        return try await walkAll(
+            group.map { plans[$0] }, backProperties: group.map { backProperties(of: plans[$0].schema.id, plans) }, context)
+    }
+
     func apply(_ read: Read, _ context: RunContext, _ run: inout RunState) async throws {
+        // A stopped run (SIGTERM, SIGINT) starts no new transaction, even when everything it
+        // needs was read already and no request would notice the cancellation.
+        try Task.checkCancellation()
         let result = try await context.store.apply(read.snapshot, runID: context.runID, dryRun: context.options.dryRun)
         run.edgesAdded += result.edgesAdded
         run.edgesRemoved += result.edgesRemoved

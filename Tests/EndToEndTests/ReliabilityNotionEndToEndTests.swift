@@ -33,9 +33,11 @@ struct ReliabilityNotionEndToEndTests {
         FaultCase(name: "connection dropped mid-body (read)", fault: .dropConnection, endpoint: .retrievePageProperty, kind: .dropConnection),
         FaultCase(name: "truncated JSON", fault: .truncateBody, endpoint: .queryDataSource, kind: .truncateBody),
         FaultCase(name: "429 Retry-After 1 s", fault: .rateLimited(retryAfter: 1), endpoint: .queryDataSource, kind: .injected429),
-        // The first request of a walk carries no cursor (the fault passes unused); the second's expires.
-        FaultCase(name: "query cursor expires mid-walk", fault: .invalidCursor, endpoint: .queryDataSource,
-                  kind: .cursorInvalidated, expected: 1),
+        // Two walks (Projects and the Members targets) start together, one request at a time:
+        // their first requests carry no cursor (the faults pass unused); the third request
+        // continues a walk, and its cursor expires.
+        FaultCase(name: "query cursor expires mid-walk", fault: .invalidCursor, endpoint: .queryDataSource, count: 3,
+                  kind: .cursorInvalidated, expected: 1, notionExtra: "max_concurrent_requests: 1"),
         FaultCase(name: "relation cursor expires mid-walk", fault: .invalidCursor, endpoint: .retrievePageProperty,
                   kind: .cursorInvalidated, expected: 1, notionExtra: "max_concurrent_requests: 1"),
         FaultCase(name: "500 on a summary write", fault: .serverError(500), endpoint: .updatePage, kind: .http500),
