@@ -60,6 +60,36 @@ enum WallTimeBench {
                 value: run.wall, unit: "s", floor: floor, floorName: "budget floor for \(admitted) calls",
                 target: target, correct: run.complete, notes: notes))
         }
+        try await latency(workload, strategy: env.strategies.contains("auto") ? "auto" : nil, env, results)
+    }
+
+    /// The round trip of the latency run: Notion's is typically 60–150 ms from a server nearby.
+    static let roundTrip: Duration = .milliseconds(90)
+
+    /// Wall time with real round trips and budget to spare: what overlapping independent walks
+    /// saves. The floor is the chain of round trips no run can avoid: users/me, one schema read
+    /// per configured data source (they resolve the config, in order), then the longest query
+    /// walk (its cursors chain: each page needs the previous one's), or every request spread over
+    /// the requests in flight, whichever is longer.
+    static func latency(_ workload: Workload, strategy: String?, _ env: BenchEnvironment, _ results: Results) async throws {
+        let rtt = Double(roundTrip.components.attoseconds) / 1e18 + Double(roundTrip.components.seconds)
+        let run = try await reconcile(
+            workload, server: .none, client: .unthrottled, strategy: strategy, latency: roundTrip, env)
+        let longestWalk = run.walks.max() ?? 1
+        let chain = 1 + workload.configured.count + longestWalk
+        let inFlight = 3
+        let spread = ceilDiv(run.journal.totalRequests, inFlight)
+        let floor = Double(max(chain, spread)) * rtt
+        results.add(Figure(
+            bench: "walltime", name: "full reconcile, \(Int(rtt * 1000)) ms round trips, no rate limit · \(workload.name)",
+            value: run.wall, unit: "s", floor: floor,
+            floorName: "\(max(chain, spread)) round trips that cannot overlap", target: .none, correct: run.complete,
+            notes: [
+                "\(run.journal.totalRequests) requests, \(inFlight) in flight at most; the unavoidable chain is 1 (users/me) + "
+                    + "\(workload.configured.count) schema reads + \(longestWalk) pages of the longest query walk = \(chain) round trips",
+                String(format: "relsync's own duration %.2f s; the rest of the figure is PostgreSQL and process start-up", run.summary.durationSeconds),
+                "relations strategy: \(strategy ?? "relsync's default")",
+            ]))
     }
 
     struct Run {
@@ -68,12 +98,16 @@ enum WallTimeBench {
         var journal: JournalSnapshot
         var optimum: Int
         var complete: Bool
+        /// Query pages of each data source read: ⌈pages/100⌉.
+        var walks: [Int]
     }
 
     static func reconcile(_ workload: Workload, server: RateLimitPolicy, client: Pacing, strategy: String?,
-                          _ env: BenchEnvironment) async throws -> Run {
+                          latency: Duration = .zero, _ env: BenchEnvironment) async throws -> Run {
         let scenario = try env.scenario("wall")
-        let engine = SimulatorEngine(workspace: workload.spec, configuration: scenario.simulatorConfiguration(rateLimit: server))
+        var configuration = scenario.simulatorConfiguration(rateLimit: server)
+        configuration.latency = latency
+        let engine = SimulatorEngine(workspace: workload.spec, configuration: configuration)
         let truth = await engine.groundTruth()
         do {
             let run = try await SimulatorServer.withRunningServer(engine: engine) { port -> Run in
@@ -83,7 +117,8 @@ enum WallTimeBench {
                     config, ["--full", "--no-write-back"] + scenario.strategyArguments(strategy))
                 return Run(wall: child.wallSeconds, summary: summary, journal: await engine.journal(),
                            optimum: workload.forwardOptimum(truth),
-                           complete: summary.edgesTotal == workload.expectedEdges(truth))
+                           complete: summary.edgesTotal == workload.expectedEdges(truth),
+                           walks: workload.readSources.map { max(1, ceilDiv(truth.pages[$0]?.count ?? 0, 100)) })
             }
             await scenario.dropSchemas()
             return run
