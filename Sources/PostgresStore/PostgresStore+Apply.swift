@@ -85,7 +85,8 @@ extension PostgresStore {
         // 1. The incoming sets, streamed with COPY into temporary tables.
         try await connection.executeScript(
             """
-            DROP TABLE IF EXISTS pg_temp.relsync_in_pages, pg_temp.relsync_in_relations, pg_temp.relsync_in_edges;
+            DROP TABLE IF EXISTS pg_temp.relsync_in_pages, pg_temp.relsync_in_relations, pg_temp.relsync_in_edges,
+                pg_temp.relsync_incoming, pg_temp.relsync_edge_diff;
             CREATE TEMP TABLE relsync_in_pages (
                 ord bigint, page_id uuid, data_source_id uuid, title text, url text, created_time timestamptz,
                 last_edited_time timestamptz, last_edited_by uuid, in_trash boolean
@@ -115,9 +116,11 @@ extension PostgresStore {
                     relation.syncedPropertyName.map(clean), relation.joinView,
                 ]
             })
+        let distinctEdges = Self.edgeListsAreDistinct(snapshot.edges)
         _ = try await connection.copyIn(
             "COPY pg_temp.relsync_in_edges FROM STDIN", rows: EdgeCopyRows(edges: snapshot.edges))
-        try await connection.execute("ANALYZE pg_temp.relsync_in_pages, pg_temp.relsync_in_edges")
+        // The edge table is analysed only where a join will read it (step 7).
+        try await connection.execute("ANALYZE pg_temp.relsync_in_pages")
 
         // 2. The data source.
         try await connection.execute(
@@ -273,53 +276,10 @@ extension PostgresStore {
         // 7. Edges of the snapshot's relations: remove the missing, add the new, move the
         //    repositioned; record additions and removals. Duplicates keep their smallest position.
         //    Scope: the whole relation for a full read, else the edges from the pages read.
-        let edges = try await connection.query(
-            """
-            WITH incoming AS (
-                SELECT property_id, from_page_id, to_page_id, min(position) AS position
-                FROM pg_temp.relsync_in_edges
-                GROUP BY property_id, from_page_id, to_page_id
-            ), removed AS (
-                DELETE FROM \(table("edges")) e
-                WHERE e.source_data_source_id = $1
-                  AND e.property_id IN (SELECT property_id FROM pg_temp.relsync_in_relations)
-                  AND ($2::boolean OR e.from_page_id IN (SELECT page_id FROM pg_temp.relsync_in_pages))
-                  AND NOT EXISTS (
-                      SELECT 1 FROM incoming i
-                      WHERE i.property_id = e.property_id AND i.from_page_id = e.from_page_id
-                        AND i.to_page_id = e.to_page_id)
-                RETURNING e.source_data_source_id, e.property_id, e.from_page_id, e.to_page_id, e.position
-            ), added AS (
-                INSERT INTO \(table("edges")) (source_data_source_id, property_id, from_page_id, to_page_id, position)
-                SELECT $1, i.property_id, i.from_page_id, i.to_page_id, i.position
-                FROM incoming i
-                WHERE NOT EXISTS (
-                    SELECT 1 FROM \(table("edges")) e
-                    WHERE e.source_data_source_id = $1 AND e.property_id = i.property_id
-                      AND e.from_page_id = i.from_page_id AND e.to_page_id = i.to_page_id)
-                RETURNING source_data_source_id, property_id, from_page_id, to_page_id, position
-            ), repositioned AS (
-                UPDATE \(table("edges")) e SET position = i.position
-                FROM incoming i
-                WHERE e.source_data_source_id = $1 AND e.property_id = i.property_id
-                  AND e.from_page_id = i.from_page_id AND e.to_page_id = i.to_page_id
-                  AND e.position IS DISTINCT FROM i.position
-                RETURNING 1
-            ), history AS (
-                INSERT INTO \(table("edge_history"))
-                    (run_id, source_data_source_id, property_id, from_page_id, to_page_id, change, position)
-                SELECT $3::bigint, source_data_source_id, property_id, from_page_id, to_page_id, 'removed', position FROM removed
-                UNION ALL
-                SELECT $3::bigint, source_data_source_id, property_id, from_page_id, to_page_id, 'added', position FROM added
-            )
-            SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed), (SELECT count(*) FROM repositioned)
-            """,
-            [source, complete, run])
-        if let row = edges.rows.first {
-            result.edgesAdded = Int(row[0] ?? "0") ?? 0
-            result.edgesRemoved += Int(row[1] ?? "0") ?? 0
-            result.edgesRepositioned = Int(row[2] ?? "0") ?? 0
-        }
+        let edges = try await mergeEdges(snapshot, distinct: distinctEdges, source: source, run: run, on: connection)
+        result.edgesAdded = edges.added
+        result.edgesRemoved += edges.removed
+        result.edgesRepositioned = edges.repositioned
 
         // 8. One join view per relation: its columns named for the two sides, kept in place
         //    (renamed, never dropped) when those names change, and comments in Notion's words.
