@@ -117,8 +117,22 @@ extension PostgresStore {
                 ]
             })
         let distinctEdges = Self.edgeListsAreDistinct(snapshot.edges)
-        _ = try await connection.copyIn(
-            "COPY pg_temp.relsync_in_edges FROM STDIN", rows: EdgeCopyRows(edges: snapshot.edges))
+        // The edges are the bulk of it: binary COPY spares both sides formatting and parsing
+        // two uuids per row as text.
+        let edgeLists = snapshot.edges
+        _ = try await connection.copyInBinary("COPY pg_temp.relsync_in_edges FROM STDIN (FORMAT binary)") { writer, rowDone in
+            for (propertyID, edges) in edgeLists where !edges.isEmpty {
+                let property = Array(clean(propertyID).utf8)
+                for edge in edges {
+                    writer.beginRow(fields: 4)
+                    writer.appendText(property)
+                    writer.appendUUID(edge.fromPageID)
+                    writer.appendUUID(edge.toPageID)
+                    writer.appendInteger(edge.position.map { Int32(clamping: $0) })
+                    try rowDone(&writer)
+                }
+            }
+        }
         // The edge table is analysed only where a join will read it (step 7).
         try await connection.execute("ANALYZE pg_temp.relsync_in_pages")
 
@@ -314,29 +328,5 @@ private struct CopyRows<Element: Sendable>: Sequence, Sendable {
         var iterator = base.makeIterator()
         let transform = self.transform
         return AnyIterator { iterator.next().map(transform) }
-    }
-}
-
-/// `property_id, from_page_id, to_page_id, position` rows of every edge list.
-private struct EdgeCopyRows: Sequence, Sendable {
-    let edges: [String: [EdgeRow]]
-
-    func makeIterator() -> some IteratorProtocol<[String?]> {
-        let lists = edges.map { (propertyID: clean($0.key), edges: $0.value) }
-        var listIndex = 0
-        var edgeIndex = 0
-        return AnyIterator { () -> [String?]? in
-            while listIndex < lists.count {
-                let list = lists[listIndex]
-                if edgeIndex < list.edges.count {
-                    let edge = list.edges[edgeIndex]
-                    edgeIndex += 1
-                    return [list.propertyID, edge.fromPageID.uuidString, edge.toPageID.uuidString, edge.position.map(String.init)]
-                }
-                listIndex += 1
-                edgeIndex = 0
-            }
-            return nil
-        }
     }
 }
