@@ -292,6 +292,27 @@ struct ReconcileEndToEndTests {
 /// Dual-relation inference against pagination: the same edges, far fewer calls.
 @Suite(.enabled(if: E2E.enabled, "needs POSTGRES_HOSTNAME and RELSYNC_BIN (make test sets them)"))
 struct DualInferenceEndToEndTests {
+    /// One full reconcile with `--relations-strategy paginate` into `paginated`'s schema and one
+    /// with `auto` into `inferred`'s, against the same simulator; each with its property-item calls.
+    static func reconcileBothWays(
+        _ engine: SimulatorEngine, sync: String, _ paginated: Scenario, _ inferred: Scenario
+    ) async throws -> (RunResult, Int, RunResult, Int) {
+        try await withSimulator(engine) { port in
+            let configA = try paginated.writeConfig(port: port, sync: sync)
+            await engine.resetJournal()
+            let a = try await paginated.reconcile(configA, ["--relations-strategy", "paginate"])
+            let aCalls = await engine.journal().requests(.retrievePageProperty)
+            // The second scenario's token differs: give the simulator's token instead.
+            let configB = try inferred.writeConfig(port: port, sync: sync)
+            await engine.resetJournal()
+            let b = try await runRelsync(
+                ["reconcile", "--config", configB, "--json", "--relations-strategy", "auto"],
+                environment: ["NOTION_TOKEN": paginated.token])
+            let bCalls = await engine.journal().requests(.retrievePageProperty)
+            return (a, aCalls, b, bCalls)
+        }
+    }
+
     @Test func inferenceAndPaginationStoreTheSameEdges() async throws {
         try await withScenario { paginated in
             try await withScenario { inferred in
@@ -303,20 +324,7 @@ struct DualInferenceEndToEndTests {
                 let projectsID = UUID(uuidString: projects.id)!
                 let team = try #require(projects.properties.first { $0.name == PresetNames.teamMembers }).id
                 let sync = "  - data_source: \(projects.id)\n    relations: [Team Members]\n"
-                let (a, aCalls, b, bCalls) = try await withSimulator(engine) { port in
-                    let configA = try paginated.writeConfig(port: port, sync: sync)
-                    await engine.resetJournal()
-                    let a = try await paginated.reconcile(configA, ["--relations-strategy", "paginate"])
-                    let aCalls = await engine.journal().requests(.retrievePageProperty)
-                    // The second scenario's token differs: give the simulator's token instead.
-                    let configB = try inferred.writeConfig(port: port, sync: sync)
-                    await engine.resetJournal()
-                    let b = try await runRelsync(
-                        ["reconcile", "--config", configB, "--json", "--relations-strategy", "auto"],
-                        environment: ["NOTION_TOKEN": paginated.token])
-                    let bCalls = await engine.journal().requests(.retrievePageProperty)
-                    return (a, aCalls, b, bCalls)
-                }
+                let (a, aCalls, b, bCalls) = try await Self.reconcileBothWays(engine, sync: sync, paginated, inferred)
                 #expect(a.status == 0, "\(a.stderr)")
                 #expect(b.status == 0, "\(b.stderr)")
                 let truth = await engine.groundTruth()
@@ -359,19 +367,7 @@ struct DualInferenceEndToEndTests {
                         relations: [Projects]
 
                     """
-                let (a, aCalls, b, bCalls) = try await withSimulator(engine) { port in
-                    let configA = try paginated.writeConfig(port: port, sync: sync)
-                    await engine.resetJournal()
-                    let a = try await paginated.reconcile(configA, ["--relations-strategy", "paginate"])
-                    let aCalls = await engine.journal().requests(.retrievePageProperty)
-                    let configB = try inferred.writeConfig(port: port, sync: sync)
-                    await engine.resetJournal()
-                    let b = try await runRelsync(
-                        ["reconcile", "--config", configB, "--json", "--relations-strategy", "auto"],
-                        environment: ["NOTION_TOKEN": paginated.token])
-                    let bCalls = await engine.journal().requests(.retrievePageProperty)
-                    return (a, aCalls, b, bCalls)
-                }
+                let (a, aCalls, b, bCalls) = try await Self.reconcileBothWays(engine, sync: sync, paginated, inferred)
                 #expect(a.status == 0, "\(a.stderr)")
                 #expect(b.status == 0, "\(b.stderr)")
                 let truth = await engine.groundTruth()
