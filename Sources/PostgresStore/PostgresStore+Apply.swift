@@ -120,7 +120,7 @@ extension PostgresStore {
         // The edges are the bulk of it: binary COPY spares both sides formatting and parsing
         // two uuids per row as text.
         let edgeLists = snapshot.edges
-        _ = try await connection.copyInBinary("COPY pg_temp.relsync_in_edges FROM STDIN (FORMAT binary)") { writer, rowDone in
+        let incomingEdges = try await connection.copyInBinary("COPY pg_temp.relsync_in_edges FROM STDIN (FORMAT binary)") { writer, rowDone in
             for (propertyID, edges) in edgeLists where !edges.isEmpty {
                 let property = Array(clean(propertyID).utf8)
                 for edge in edges {
@@ -157,22 +157,42 @@ extension PostgresStore {
         // 3. Relations gone from a complete read: their edges (recorded), rows and views.
         var obsoleteViews: [String] = []
         if snapshot.complete {
-            let removed = try await connection.query(
+            // Which properties have stored edges, by skipping through the primary key (one
+            // probe per property, not a scan of the data source's edges): the DELETE below runs
+            // only when one of them is gone.
+            let stored = try await connection.query(
                 """
-                WITH gone AS (
-                    DELETE FROM \(table("edges")) e
-                    WHERE e.source_data_source_id = $1
-                      AND NOT EXISTS (SELECT 1 FROM pg_temp.relsync_in_relations i WHERE i.property_id = e.property_id)
-                    RETURNING e.source_data_source_id, e.property_id, e.from_page_id, e.to_page_id, e.position
-                ), history AS (
-                    INSERT INTO \(table("edge_history"))
-                        (run_id, source_data_source_id, property_id, from_page_id, to_page_id, change, position)
-                    SELECT $2::bigint, source_data_source_id, property_id, from_page_id, to_page_id, 'removed', position FROM gone
+                WITH RECURSIVE stored AS (
+                    SELECT (SELECT min(e.property_id) FROM \(table("edges")) e WHERE e.source_data_source_id = $1) AS property_id
+                    UNION ALL
+                    SELECT (SELECT min(e.property_id) FROM \(table("edges")) e
+                            WHERE e.source_data_source_id = $1 AND e.property_id > s.property_id)
+                    FROM stored s WHERE s.property_id IS NOT NULL
                 )
-                SELECT count(*) FROM gone
+                SELECT EXISTS (
+                    SELECT 1 FROM stored s
+                    WHERE s.property_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM pg_temp.relsync_in_relations i WHERE i.property_id = s.property_id))
                 """,
-                [source, run])
-            result.edgesRemoved += Int(removed.scalar ?? "0") ?? 0
+                [source])
+            if stored.scalar == "t" {
+                let removed = try await connection.query(
+                    """
+                    WITH gone AS (
+                        DELETE FROM \(table("edges")) e
+                        WHERE e.source_data_source_id = $1
+                          AND NOT EXISTS (SELECT 1 FROM pg_temp.relsync_in_relations i WHERE i.property_id = e.property_id)
+                        RETURNING e.source_data_source_id, e.property_id, e.from_page_id, e.to_page_id, e.position
+                    ), history AS (
+                        INSERT INTO \(table("edge_history"))
+                            (run_id, source_data_source_id, property_id, from_page_id, to_page_id, change, position)
+                        SELECT $2::bigint, source_data_source_id, property_id, from_page_id, to_page_id, 'removed', position FROM gone
+                    )
+                    SELECT count(*) FROM gone
+                    """,
+                    [source, run])
+                result.edgesRemoved += Int(removed.scalar ?? "0") ?? 0
+            }
             let dropped = try await connection.query(
                 """
                 DELETE FROM \(table("relations")) r
@@ -290,7 +310,8 @@ extension PostgresStore {
         // 7. Edges of the snapshot's relations: remove the missing, add the new, move the
         //    repositioned; record additions and removals. Duplicates keep their smallest position.
         //    Scope: the whole relation for a full read, else the edges from the pages read.
-        let edges = try await mergeEdges(snapshot, distinct: distinctEdges, source: source, run: run, on: connection)
+        let edges = try await mergeEdges(
+            snapshot, distinct: distinctEdges, incomingRows: incomingEdges, source: source, run: run, on: connection)
         result.edgesAdded = edges.added
         result.edgesRemoved += edges.removed
         result.edgesRepositioned = edges.repositioned
