@@ -35,17 +35,18 @@ extension PostgresStore {
     }
 
     /// Step 7 of `apply`: merges `pg_temp.relsync_in_edges` into `edges` and records every
-    /// addition and removal in `edge_history`. Duplicates keep their smallest position. Scope:
-    /// the whole relation for a complete read, else the edges from the pages read (an incoming
-    /// edge already stored from another page is left alone, as it always was).
+    /// addition and removal in `edge_history`. Duplicates keep their smallest position. Edges
+    /// are removed from the whole relation for a complete read, else only from the pages read;
+    /// incoming edges are added or moved wherever they come from, as they always were.
     ///
     /// Set-based, in separate statements rather than one CTE (measured on 1M edges; BENCHMARKS.md):
     /// - nothing stored yet for these relations (a first load): a plain INSERT … SELECT into
     ///   `edges` and one into `edge_history`, with no anti-join and no DELETE;
-    /// - otherwise the difference is computed once, with one hash full join for a complete read
-    ///   (two joins, which can use the primary key, for an incremental one), into a temporary
-    ///   table that holds only what changes; the DELETE, UPDATE and INSERTs then touch only
-    ///   those rows, and an unchanged read writes nothing.
+    /// - otherwise the difference is computed once into a temporary table that holds only what
+    ///   changes: one hash full join for a complete read; for an incremental one, a join of the
+    ///   incoming edges with the stored ones and, for removals, one primary-key probe per page
+    ///   read. The DELETE, UPDATE and INSERTs then touch only those rows, and an unchanged read
+    ///   writes nothing.
     func mergeEdges(
         _ snapshot: DataSourceSnapshot, distinct: Bool, incomingRows: Int, source: String, run: String?,
         on connection: PostgresConnection
@@ -139,11 +140,17 @@ extension PostgresStore {
                 WHERE e.from_page_id IS NULL OR e.position IS DISTINCT FROM i.position
                 UNION ALL
                 SELECT 'removed', e.property_id, e.from_page_id, e.to_page_id, e.position
-                FROM \(edges) e
-                WHERE e.source_data_source_id = $1::uuid
-                  AND e.property_id IN (SELECT property_id FROM pg_temp.relsync_in_relations)
-                  AND e.from_page_id IN (SELECT page_id FROM pg_temp.relsync_in_pages)
-                  AND NOT EXISTS (
+                FROM pg_temp.relsync_in_relations r
+                CROSS JOIN (SELECT DISTINCT page_id FROM pg_temp.relsync_in_pages) p
+                CROSS JOIN LATERAL (
+                    -- OFFSET 0 keeps this a probe of the primary key per page read: without
+                    -- statistics (after a load) the planner would scan the whole relation.
+                    SELECT e.property_id, e.from_page_id, e.to_page_id, e.position FROM \(edges) e
+                    WHERE e.source_data_source_id = $1::uuid AND e.property_id = r.property_id
+                      AND e.from_page_id = p.page_id
+                    OFFSET 0
+                ) e
+                WHERE NOT EXISTS (
                       SELECT 1 FROM \(incoming) i
                       WHERE i.property_id = e.property_id AND i.from_page_id = e.from_page_id
                         AND i.to_page_id = e.to_page_id)

@@ -148,6 +148,21 @@ extension PostgresIntegrationTests {
             }
         }
 
+        @Test func anIncrementalReadListingAPageTwiceRemovesItsEdgesOnce() async throws {
+            try await withStore { store in
+                let run = try await store.beginRun(mode: "full")
+                try await Paths.people(store, run: run)
+                _ = try await store.apply(
+                    Paths.snapshot(edges: [Paths.team.propertyID: [Paths.e(0, 0, 0), Paths.e(1, 1, 0), Paths.e(1, 2, 1)]]), runID: run)
+                let next = try await store.beginRun(mode: "incremental")
+                let result = try await store.apply(
+                    Paths.snapshot(pages: [1, 1], edges: [Paths.team.propertyID: [Paths.e(1, 2, 0)]], complete: false), runID: next)
+                #expect(result == ApplyResult(edgesRemoved: 1, edgesRepositioned: 1))
+                #expect(try await changes(store, run: next) == [.removed(Paths.e(1, 1, 0))])
+                #expect(try await stored(store) == [Paths.e(0, 0, 0), Paths.e(1, 2, 0)])
+            }
+        }
+
         @Test func aNewRelationBesideAStoredOneIsDiffedWithIt() async throws {
             try await withStore { store in
                 let run = try await store.beginRun(mode: "full")
