@@ -88,9 +88,13 @@ public struct RelsyncConfiguration: Sendable {
 
 extension RelsyncConfiguration {
     /// Reads and validates a config file, expanding `${VAR}` from `environment`.
+    /// - Parameter needsNotion: false for commands that only read PostgreSQL (`status`, `export`,
+    ///   `report`, `prune-history`, `migrate`): a BI user's machine need not hold the Notion
+    ///   token, so a missing or unset `notion.token` is then left empty instead of failing.
     public static func load(
         path: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        needsNotion: Bool = true
     ) throws(ConfigError) -> RelsyncConfiguration {
         let text: String
         do {
@@ -101,14 +105,15 @@ extension RelsyncConfiguration {
             }
             throw ConfigError(file: path, "config file cannot be read (check its permissions and that it is UTF-8)")
         }
-        return try parse(yaml: text, path: path, environment: environment)
+        return try parse(yaml: text, path: path, environment: environment, needsNotion: needsNotion)
     }
 
     /// Parses config text. `path` only labels messages.
     public static func parse(
         yaml: String,
         path: String,
-        environment: [String: String]
+        environment: [String: String],
+        needsNotion: Bool = true
     ) throws(ConfigError) -> RelsyncConfiguration {
         let root: Node
         do {
@@ -123,7 +128,7 @@ extension RelsyncConfiguration {
         } catch {
             throw ConfigError(file: path, "not valid YAML")
         }
-        let reader = ConfigReader(path: path, environment: environment)
+        let reader = ConfigReader(path: path, environment: environment, needsNotion: needsNotion)
         return try reader.read(root)
     }
 
@@ -150,6 +155,8 @@ extension RelsyncConfiguration {
 private struct ConfigReader {
     let path: String
     let environment: [String: String]
+    /// false: the command never calls Notion, so the token may be missing or unset.
+    let needsNotion: Bool
 
     func fail(_ node: Node?, _ message: String) -> ConfigError {
         ConfigError(file: path, line: node?.mark.map { $0.line }, message)
@@ -293,11 +300,18 @@ private struct ConfigReader {
         try checkKeys(pairs, allowed: allowed, at: "notion")
         func value(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
 
-        guard let tokenNode = value("token") else {
-            throw fail(node, "notion.token is missing (write token: ${NOTION_TOKEN} and export the variable)")
+        let token: String
+        if needsNotion {
+            guard let tokenNode = value("token") else {
+                throw fail(node, "notion.token is missing (write token: ${NOTION_TOKEN} and export the variable)")
+            }
+            token = try string(tokenNode, at: "notion.token").trimmingCharacters(in: .whitespacesAndNewlines)
+            if token.isEmpty { throw fail(tokenNode, "notion.token is empty") }
+        } else {
+            // Never sent anywhere by a PostgreSQL-only command; kept when set, for the redactor.
+            token = value("token").flatMap { try? string($0, at: "notion.token") }?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         }
-        let token = try string(tokenNode, at: "notion.token").trimmingCharacters(in: .whitespacesAndNewlines)
-        if token.isEmpty { throw fail(tokenNode, "notion.token is empty") }
 
         var baseURL = "https://api.notion.com"
         if let n = value("base_url") { baseURL = try string(n, at: "notion.base_url") }

@@ -85,7 +85,7 @@ extension RelSync {
         @OptionGroup var options: GlobalOptions
 
         func run() async throws {
-            let context = try CommandContext(options)
+            let context = try CommandContext(options, needsNotion: false)
             let applied = try await context.perform { try await context.reconciler(progress: false).migrate() }
             print(applied.isEmpty ? "schema is up to date" : "applied: \(applied.joined(separator: ", "))")
         }
@@ -100,7 +100,9 @@ struct CommandContext {
     let logger: Logger
     let redactor: Redactor
 
-    init(_ options: GlobalOptions, metricsFile: String? = nil) throws {
+    /// - Parameter needsNotion: false for commands that only use PostgreSQL: they run without
+    ///   the Notion token (`RelsyncConfiguration.load`).
+    init(_ options: GlobalOptions, metricsFile: String? = nil, needsNotion: Bool = true) throws {
         let level = Self.level(options)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -111,7 +113,7 @@ struct CommandContext {
         logger.logLevel = level
         self.logger = logger
         do {
-            configuration = try RelsyncConfiguration.load(path: options.config)
+            configuration = try RelsyncConfiguration.load(path: options.config, needsNotion: needsNotion)
         } catch {
             if let metricsFile {
                 try? MetricsFile.write(nil, outcome: "failed", exitCode: Failure.config, finishedAt: Date(), error: nil, to: metricsFile)

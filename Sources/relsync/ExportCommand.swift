@@ -63,7 +63,7 @@ extension RelSync {
         }
 
         func run() async throws {
-            let context = try CommandContext(options)
+            let context = try CommandContext(options, needsNotion: false)
             let parts = only.isEmpty ? Set(ExportOptions.Part.allCases) : Set(only.map(\.part))
             let exportOptions = ExportOptions(
                 format: format.format, relations: relations, parts: parts,

@@ -34,7 +34,7 @@ extension RelSync {
         }
 
         func run() async throws {
-            let context = try CommandContext(options)
+            let context = try CommandContext(options, needsNotion: false)
             let age = HistoryRetention.parseDuration(olderThan) ?? 0
             let rows = try await context.perform {
                 try await HistoryRetention.prune(configuration: context.configuration, olderThan: age, dryRun: dryRun, logger: context.logger)

@@ -35,7 +35,7 @@ extension RelSync {
         }
 
         func run() async throws {
-            let context = try CommandContext(options)
+            let context = try CommandContext(options, needsNotion: false)
             let bytes = try await context.perform {
                 try await ReportBuilder(configuration: context.configuration, logger: context.logger)
                     .write(to: out, ReportBuilder.Options(days: days, runs: runs))

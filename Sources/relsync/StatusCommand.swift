@@ -25,7 +25,7 @@ extension RelSync {
         var json = false
 
         func run() async throws {
-            let context = try CommandContext(options)
+            let context = try CommandContext(options, needsNotion: false)
             let report = try await context.perform {
                 try await StatusReport.load(configuration: context.configuration, logger: context.logger)
             }

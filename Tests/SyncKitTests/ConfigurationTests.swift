@@ -11,6 +11,33 @@ import Testing
         try RelsyncConfiguration.parse(yaml: yaml, path: "relsync.yaml", environment: env ?? self.env)
     }
 
+    /// Commands that only read PostgreSQL (status, export, report, prune-history, migrate) run
+    /// on a machine without the Notion token; reconcile still insists on it.
+    @Test func postgresOnlyCommandsNeedNoToken() throws {
+        let yaml = """
+            notion:
+              token: ${NOTION_TOKEN}
+            postgres:
+              schema: analytics
+            sync:
+              - data_source: \(ds)
+            """
+        let env = ["HOME": "/tmp"]
+        #expect(throws: ConfigError.self) { try RelsyncConfiguration.parse(yaml: yaml, path: "relsync.yaml", environment: env) }
+        let config = try RelsyncConfiguration.parse(yaml: yaml, path: "relsync.yaml", environment: env, needsNotion: false)
+        #expect(config.notion.token == "")
+        #expect(config.secrets.isEmpty)
+        #expect(config.postgres.schema == "analytics")
+        let set = try RelsyncConfiguration.parse(yaml: yaml, path: "relsync.yaml", environment: self.env, needsNotion: false)
+        #expect(set.notion.token == "ntn_secret_token_value")
+        // Everything else is still checked.
+        #expect(throws: ConfigError.self) {
+            try RelsyncConfiguration.parse(
+                yaml: yaml.replacingOccurrences(of: "schema: analytics", with: "schema: [1]"), path: "relsync.yaml",
+                environment: env, needsNotion: false)
+        }
+    }
+
     @Test func fullExampleParses() throws {
         let config = try parse("""
             notion:
