@@ -16,12 +16,7 @@ extension PostgresConnection {
         _ sql: String, rows: some Sequence<[String?]>, on libpq: LibpqConnection
     ) throws -> Int {
         let redactor = redactor(binding: [])
-        switch try startCopy(sql, redactor: redactor, on: libpq) {
-        case .copyIn:
-            break
-        default:
-            throw StoreError(code: .protocol, message: "copyIn needs a COPY … FROM STDIN statement", query: sql)
-        }
+        try startCopyIn(sql, redactor: redactor, on: libpq)
 
         var encoder = CopyTextEncoder(capacity: Self.copyChunkSize)
         var failure: StoreError?
@@ -40,9 +35,21 @@ extension PostgresConnection {
         if failure == nil, !encoder.bytes.isEmpty, !encoder.flush(libpq.putCopyData) {
             failure = sendFailure(libpq, redactor)
         }
-        // End the COPY either way (aborting it if the data was bad), then read every result so
-        // the connection is ready for the next statement.
-        _ = libpq.putCopyEnd(failure: failure == nil ? nil : "relsync aborted the COPY: \(failure!.message)")
+        return try endCopyIn(sql, failure: failure, redactor: redactor, on: libpq)
+    }
+
+    /// Sends a `COPY … FROM STDIN` statement; throws unless the server now waits for the data.
+    func startCopyIn(_ sql: String, redactor: SecretRedactor, on libpq: LibpqConnection) throws {
+        guard try startCopy(sql, redactor: redactor, on: libpq) == .copyIn else {
+            throw StoreError(code: .protocol, message: "copying in needs a COPY … FROM STDIN statement", query: sql)
+        }
+    }
+
+    /// Ends a COPY … FROM STDIN: aborts it with `failure`'s message when the data could not be
+    /// sent, then reads every result so the connection is ready for the next statement. Throws
+    /// the client's failure first, else the server's; returns the number of rows stored.
+    func endCopyIn(_ sql: String, failure: StoreError?, redactor: SecretRedactor, on libpq: LibpqConnection) throws -> Int {
+        _ = libpq.putCopyEnd(failure: failure.map { "relsync aborted the COPY: \($0.message)" })
         var serverError: StoreError?
         var stored = 0
         while let result = libpq.getResult() {
@@ -74,7 +81,8 @@ extension PostgresConnection {
         return stored
     }
 
-    private func sendFailure(_ libpq: LibpqConnection, _ redactor: SecretRedactor) -> StoreError {
+    /// The error for COPY data libpq could not send.
+    func sendFailure(_ libpq: LibpqConnection, _ redactor: SecretRedactor) -> StoreError {
         StoreError(
             code: libpq.isConnected ? .protocol : .connection,
             message: "sending COPY data failed: " + redactor.redact(StoreError.sentence(libpq.errorMessage)))

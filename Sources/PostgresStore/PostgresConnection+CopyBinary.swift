@@ -82,12 +82,7 @@ extension PostgresConnection {
         on libpq: LibpqConnection
     ) throws -> Int {
         let redactor = redactor(binding: [])
-        switch try startCopy(sql, redactor: redactor, on: libpq) {
-        case .copyIn:
-            break
-        default:
-            throw StoreError(code: .protocol, message: "copyInBinary needs a COPY … FROM STDIN statement", query: sql)
-        }
+        try startCopyIn(sql, redactor: redactor, on: libpq)
 
         let chunk = Self.copyChunkSize
         var writer = BinaryCopyWriter(capacity: chunk)
@@ -95,55 +90,18 @@ extension PostgresConnection {
         do {
             try writeRows(&writer) { writer in
                 if writer.bytes.count >= chunk, !writer.flush(libpq.putCopyData) {
-                    throw self.binarySendFailure(libpq, redactor)
+                    throw self.sendFailure(libpq, redactor)
                 }
             }
             writer.appendTrailer()
             if !writer.flush(libpq.putCopyData) {
-                failure = binarySendFailure(libpq, redactor)
+                failure = sendFailure(libpq, redactor)
             }
         } catch let error as StoreError {
             failure = error
         } catch {
             failure = StoreError(code: .invalidInput, message: "\(error)")
         }
-        // End the COPY either way (aborting it if the data was bad), then read every result so
-        // the connection is ready for the next statement.
-        _ = libpq.putCopyEnd(failure: failure.map { "relsync aborted the COPY: \($0.message)" })
-        var serverError: StoreError?
-        var stored = 0
-        while let result = libpq.getResult() {
-            switch result.status {
-            case .commandOK:
-                stored = result.affectedRows
-            case .fatalError, .nonfatalError:
-                if serverError == nil {
-                    serverError = result.error(connectionBroken: !libpq.isConnected, redactor: redactor)
-                }
-            default:
-                if serverError == nil {
-                    serverError = StoreError(code: .protocol, message: "unexpected result \(result.status) after COPY")
-                }
-            }
-        }
-        if var failure {
-            failure.query = sql
-            throw failure
-        }
-        if var serverError {
-            serverError.query = sql
-            throw serverError
-        }
-        if !libpq.isConnected {
-            throw StoreError(
-                code: .connection, message: redactor.redact(StoreError.sentence(libpq.errorMessage)), query: sql)
-        }
-        return stored
-    }
-
-    private func binarySendFailure(_ libpq: LibpqConnection, _ redactor: SecretRedactor) -> StoreError {
-        StoreError(
-            code: libpq.isConnected ? .protocol : .connection,
-            message: "sending COPY data failed: " + redactor.redact(StoreError.sentence(libpq.errorMessage)))
+        return try endCopyIn(sql, failure: failure, redactor: redactor, on: libpq)
     }
 }

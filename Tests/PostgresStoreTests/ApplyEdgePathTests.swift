@@ -44,31 +44,19 @@ private enum Paths {
     }
 }
 
-private struct Change: Hashable, CustomStringConvertible {
-    var change: String
-    var propertyID: String
-    var from: UUID
-    var to: UUID
-    var position: Int?
-    var description: String { "\(change) \(propertyID) \(from)->\(to) @\(position.map(String.init) ?? "nil")" }
-
-    static func added(_ edge: EdgeRow, _ propertyID: String = Paths.team.propertyID) -> Change {
-        Change(change: "added", propertyID: propertyID, from: edge.fromPageID, to: edge.toPageID, position: edge.position)
+/// The history rows of this suite's relation (`HistoryRow` and `historyRows` are ApplyTests').
+private enum Change {
+    static func added(_ edge: EdgeRow, _ propertyID: String = Paths.team.propertyID) -> HistoryRow {
+        .added(edge, propertyID)
     }
-    static func removed(_ edge: EdgeRow, _ propertyID: String = Paths.team.propertyID) -> Change {
-        Change(change: "removed", propertyID: propertyID, from: edge.fromPageID, to: edge.toPageID, position: edge.position)
+
+    static func removed(_ edge: EdgeRow, _ propertyID: String = Paths.team.propertyID) -> HistoryRow {
+        .removed(edge, propertyID)
     }
 }
 
-private func changes(_ store: PostgresStore, run: Int64) async throws -> [Change] {
-    let schema = store.connection.quoteIdentifier(store.configuration.schema)
-    let rows = try await store.connection.query(
-        "SELECT change, property_id, from_page_id, to_page_id, position FROM \(schema).edge_history WHERE run_id = $1",
-        [String(run)])
-    return rows.rows.map { row in
-        Change(change: row[0]!, propertyID: row[1]!, from: UUID(uuidString: row[2]!)!, to: UUID(uuidString: row[3]!)!,
-               position: row[4].flatMap { Int($0) })
-    }
+private func changes(_ store: PostgresStore, run: Int64) async throws -> [HistoryRow] {
+    try await historyRows(store, run: run)
 }
 
 private func stored(_ store: PostgresStore, _ relation: RelationRow = Paths.team) async throws -> Set<EdgeRow> {
@@ -107,7 +95,7 @@ extension PostgresIntegrationTests {
                 let recorded = try await changes(store, run: third)
                 #expect(recorded.count == 3)
                 #expect(Set(recorded) == [
-                    .added(Paths.e(1, 2, 2)), .removed(Paths.e(0, 1, nil)), .removed(Paths.e(1, 1, 0)),
+                    Change.added(Paths.e(1, 2, 2)), Change.removed(Paths.e(0, 1, nil)), Change.removed(Paths.e(1, 1, 0)),
                 ])
             }
         }
@@ -136,7 +124,7 @@ extension PostgresIntegrationTests {
                 ])
                 let recorded = try await changes(store, run: next)
                 #expect(recorded.count == 3)
-                #expect(Set(recorded) == [.added(Paths.e(1, 3, 0)), .added(Paths.e(2, 4, 0)), .removed(Paths.e(1, 2, 0))])
+                #expect(Set(recorded) == [Change.added(Paths.e(1, 3, 0)), Change.added(Paths.e(2, 4, 0)), Change.removed(Paths.e(1, 2, 0))])
 
                 // The same read again, as a set (each page's edges in one run): nothing changes.
                 let grouped = [Paths.e(1, 3, 0), Paths.e(0, 1, 0), Paths.e(2, 4, 0)]
@@ -158,7 +146,7 @@ extension PostgresIntegrationTests {
                 let result = try await store.apply(
                     Paths.snapshot(pages: [1, 1], edges: [Paths.team.propertyID: [Paths.e(1, 2, 0)]], complete: false), runID: next)
                 #expect(result == ApplyResult(edgesRemoved: 1, edgesRepositioned: 1))
-                #expect(try await changes(store, run: next) == [.removed(Paths.e(1, 1, 0))])
+                #expect(try await changes(store, run: next) == [Change.removed(Paths.e(1, 1, 0))])
                 #expect(try await stored(store) == [Paths.e(0, 0, 0), Paths.e(1, 2, 0)])
             }
         }
@@ -180,7 +168,7 @@ extension PostgresIntegrationTests {
                 #expect(try await stored(store) == [Paths.e(0, 0, 0)])
                 #expect(try await stored(store, Paths.owner) == Set(owners))
                 #expect(Set(try await changes(store, run: next)) == [
-                    .removed(Paths.e(1, 1, 0)), .added(Paths.e(0, 5, 0), "own"), .added(Paths.e(2, 6, 0), "own"),
+                    Change.removed(Paths.e(1, 1, 0)), Change.added(Paths.e(0, 5, 0), "own"), Change.added(Paths.e(2, 6, 0), "own"),
                 ])
             }
         }
@@ -235,7 +223,7 @@ extension PostgresIntegrationTests {
                 let run = try await store.beginRun(mode: "full")
                 try await Paths.people(store, run: run)
                 _ = try await store.apply(Paths.snapshot(edges: [Paths.team.propertyID: [Paths.e(0, 0, 0)]]), runID: run)
-                #expect(try await changes(store, run: run) == [.added(Paths.e(0, 0, 0))])
+                #expect(try await changes(store, run: run) == [Change.added(Paths.e(0, 0, 0))])
                 #expect(try await store.edgeChangesPerDay(days: 2).map(\.added).reduce(0, +) == 1)
                 #expect(try await store.pruneHistory(olderThan: 3_600, dryRun: true) == 0)
                 #expect(try await store.pruneHistory(olderThan: 0) == 1)

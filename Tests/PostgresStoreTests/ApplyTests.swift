@@ -53,24 +53,38 @@ private enum Fixture {
     static let initialTeam: [Int: [Int]] = [0: [0, 1, 2], 1: [2], 2: []]
 }
 
-private struct HistoryRow: Hashable, CustomStringConvertible {
+/// One row of `edge_history`, as the apply tests compare them.
+struct HistoryRow: Hashable, CustomStringConvertible {
     var change: String
     var propertyID: String
     var from: UUID
     var to: UUID
     var position: Int?
     var description: String { "\(change) \(propertyID) \(from)->\(to) @\(position.map(String.init) ?? "nil")" }
+
+    static func added(_ edge: EdgeRow, _ propertyID: String) -> HistoryRow {
+        HistoryRow(change: "added", propertyID: propertyID, from: edge.fromPageID, to: edge.toPageID, position: edge.position)
+    }
+
+    static func removed(_ edge: EdgeRow, _ propertyID: String) -> HistoryRow {
+        HistoryRow(change: "removed", propertyID: propertyID, from: edge.fromPageID, to: edge.toPageID, position: edge.position)
+    }
 }
 
-private func history(_ store: PostgresStore, run: Int64) async throws -> Set<HistoryRow> {
+/// The `edge_history` rows `run` wrote, duplicates kept.
+func historyRows(_ store: PostgresStore, run: Int64) async throws -> [HistoryRow] {
     let schema = store.connection.quoteIdentifier(store.configuration.schema)
     let rows = try await store.connection.query(
         "SELECT change, property_id, from_page_id, to_page_id, position FROM \(schema).edge_history WHERE run_id = $1",
         [String(run)])
-    return Set(rows.rows.map { row in
+    return rows.rows.map { row in
         HistoryRow(change: row[0]!, propertyID: row[1]!, from: UUID(uuidString: row[2]!)!, to: UUID(uuidString: row[3]!)!,
                    position: row[4].flatMap { Int($0) })
-    })
+    }
+}
+
+private func history(_ store: PostgresStore, run: Int64) async throws -> Set<HistoryRow> {
+    Set(try await historyRows(store, run: run))
 }
 
 private func viewRows(_ store: PostgresStore, _ view: String) async throws -> Set<EdgeRow> {
@@ -97,7 +111,7 @@ private func pageStates(_ store: PostgresStore) async throws -> [UUID: (title: S
 }
 
 private func added(_ edges: [EdgeRow], _ propertyID: String = Fixture.team.propertyID) -> Set<HistoryRow> {
-    Set(edges.map { HistoryRow(change: "added", propertyID: propertyID, from: $0.fromPageID, to: $0.toPageID, position: $0.position) })
+    Set(edges.map { HistoryRow.added($0, propertyID) })
 }
 
 /// Loads People, then Projects with `Fixture.initialTeam`; returns the run id.
