@@ -93,17 +93,60 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Records the start of a run; returns its `run_id`.
+    /// Records the start of a run; returns its `run_id`. The run holds a session-level advisory
+    /// lock named after it until its connection ends, so `closeAbandonedRuns` can tell a live
+    /// run from one whose process or connection died before it could record how it ended.
     public func beginRun(mode: String) async throws -> Int64 {
         try await gate.run {
-            let rows = try await connection.query(
-                "INSERT INTO \(table("runs")) (mode) VALUES ($1) RETURNING run_id", [PostgresConnection.withoutNUL(mode)])
-            guard let text = rows.scalar, let id = Int64(text) else {
-                throw StoreError(code: .protocol, message: "INSERT INTO runs returned no run_id")
+            // One transaction: no other session sees the row before its lock is held.
+            let id = try await connection.withTransaction { connection in
+                let rows = try await connection.query(
+                    "INSERT INTO \(self.table("runs")) (mode) VALUES ($1) RETURNING run_id", [PostgresConnection.withoutNUL(mode)])
+                guard let text = rows.scalar, let id = Int64(text) else {
+                    throw StoreError(code: .protocol, message: "INSERT INTO runs returned no run_id")
+                }
+                _ = try await connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [self.runLockName(id)])
+                return id
             }
             logger.debug("Run started", metadata: ["sync.run_id": "\(id)", "sync.mode": "\(mode)"])
             return id
         }
+    }
+
+    /// Marks failed every run still recorded as running whose lock no session holds: its
+    /// process was killed, or its PostgreSQL connection was lost, before it could say how it
+    /// ended. Runs of other configs sharing the schema, still going, hold their locks and are
+    /// left alone. Returns the run ids closed.
+    public func closeAbandonedRuns() async throws -> [Int64] {
+        try await gate.run {
+            let running = try await connection.query(
+                "SELECT run_id FROM \(table("runs")) WHERE outcome = 'running' ORDER BY run_id")
+            var closed: [Int64] = []
+            for id in running.rows.compactMap({ $0[0].flatMap { Int64($0) } }) {
+                let lock = runLockName(id)
+                let free = try await connection.query("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [lock])
+                guard free.scalar == "t" else { continue }
+                _ = try await connection.execute(
+                    """
+                    UPDATE \(table("runs"))
+                    SET outcome = 'failed', finished_at = now(),
+                        error = 'abandoned: its process or its PostgreSQL connection ended before it finished; a later run redid the work'
+                    WHERE run_id = $1 AND outcome = 'running'
+                    """,
+                    [String(id)])
+                _ = try await connection.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lock])
+                closed.append(id)
+            }
+            if !closed.isEmpty {
+                logger.notice("Closed abandoned runs", metadata: ["sync.run_ids": "\(closed)"])
+            }
+            return closed
+        }
+    }
+
+    /// The advisory lock a run holds while it goes on.
+    private func runLockName(_ runID: Int64) -> String {
+        "relsync.run:" + configuration.schema + ":" + String(runID)
     }
 
     /// Records how a run ended. `outcome` is "succeeded" or "failed"; `error` is the failure's

@@ -103,6 +103,7 @@ public struct Reconciler: Sendable {
         }
         try await acquireLock(store, wait: options.waitForLock)
 
+        if !options.dryRun { _ = try await store.closeAbandonedRuns() }
         let runID = options.dryRun ? nil : try await store.beginRun(mode: options.full ? "full" : "auto")
         var logger = self.logger
         if let runID { logger[metadataKey: "sync.run_id"] = "\(runID)" }

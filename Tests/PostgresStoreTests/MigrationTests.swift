@@ -104,5 +104,46 @@ extension PostgresIntegrationTests {
                 #expect(try await other.tryAdvisoryLock(lockName))
             }
         }
+
+        /// A run whose connection ended before it recorded its outcome is closed by the next
+        /// run; a run whose connection is still open (another config's, going on) is not.
+        @Test func abandonedRunsAreClosedAndLiveOnesKept() async throws {
+            try await withStore { store in
+                let schema = store.connection.quoteIdentifier(store.configuration.schema)
+                let dead = try await PostgresStore.open(store.configuration, logger: TestDatabase.logger)
+                let deadRun = try await dead.beginRun(mode: "full")
+                dead.close()
+                let live = try await PostgresStore.open(store.configuration, logger: TestDatabase.logger)
+                defer { live.close() }
+                let liveRun = try await live.beginRun(mode: "auto")
+                let finished = try await store.beginRun(mode: "auto")
+                try await store.finishRun(
+                    finished, outcome: "succeeded", error: nil, apiCalls: [:], rateLimited: 0, retries: 0, pagesRead: 0,
+                    edgesAdded: 0, edgesRemoved: 0)
+
+                // The dead session's lock may take a moment to go once its socket closes.
+                var closed: [Int64] = []
+                for _ in 0..<50 where closed.isEmpty {
+                    closed = try await store.closeAbandonedRuns()
+                    if closed.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(closed == [deadRun])
+                let rows = try await store.connection.query(
+                    "SELECT run_id::text, outcome, error IS NOT NULL, finished_at IS NOT NULL FROM \(schema).runs ORDER BY run_id")
+                #expect(rows.rows == [
+                    [String(deadRun), "failed", "t", "t"], [String(liveRun), "running", "f", "f"],
+                    [String(finished), "succeeded", "f", "t"],
+                ])
+                #expect(try await store.closeAbandonedRuns().isEmpty)
+                // Once the live run's connection ends too, it is closed as well.
+                live.close()
+                var later: [Int64] = []
+                for _ in 0..<50 where later.isEmpty {
+                    later = try await store.closeAbandonedRuns()
+                    if later.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(later == [liveRun])
+            }
+        }
     }
 }
