@@ -97,18 +97,20 @@ struct CrashSafetyEndToEndTests {
                 let again = try await scenario.reconcile(config)
                 #expect(again.status == 0)
                 #expect(await engine.journal().requests(.updatePage) == patches, "a converged state wrote again")
-                // The killed runs' rows were closed as abandoned by the runs after them (a run
-                // killed before it recorded itself has no row).
+                // A killed run's row (if it got as far as writing one) was closed as abandoned by
+                // the run after it: nothing is left running, and nothing failed otherwise.
                 let db = try await Reliability.admin()
                 defer { db.close() }
                 let outcomes = try await db.query(
                     """
                     SELECT count(*) FILTER (WHERE outcome = 'running'),
+                           count(*) FILTER (WHERE outcome = 'failed' AND error NOT LIKE 'abandoned:%'),
                            count(*) FILTER (WHERE outcome = 'failed' AND error LIKE 'abandoned:%')
                     FROM \(db.quoteIdentifier(scenario.schema)).runs
                     """)
                 #expect(outcomes.rows.first?[0] == "0", "runs left running after the killed ones")
-                #expect(Int(outcomes.rows.first?[1] ?? "") ?? 0 > 0, "no killed run was closed as abandoned")
+                #expect(outcomes.rows.first?[1] == "0", "runs failed for another reason than being killed")
+                print("killed runs: \(killed) killed while running, \(outcomes.rows.first?[2] ?? "?") closed as abandoned")
             }
         }
     }
