@@ -44,12 +44,22 @@ struct RunResult {
 /// Runs the relsync binary with `arguments`, output captured through files (no pipe deadlock).
 func runRelsync(_ arguments: [String], environment: [String: String] = [:]) async throws -> RunResult {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent(E2E.uniqueName("relsync-run"))
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
+    let process = try relsyncProcess(arguments, environment: environment, outputIn: dir)
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
+        do { try process.run() } catch { continuation.resume(throwing: error) }
+    }
+    return RunResult(status: status, outputIn: dir)
+}
+
+/// The relsync binary with `arguments`, not yet started: a minimal environment (PATH, HOME,
+/// then `environment`), no input, and stdout and stderr going to files in `dir` (created).
+func relsyncProcess(_ arguments: [String], environment: [String: String], outputIn dir: URL) throws -> Process {
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
     FileManager.default.createFile(atPath: out.path, contents: nil)
     FileManager.default.createFile(atPath: err.path, contents: nil)
-
     let process = Process()
     process.executableURL = URL(fileURLWithPath: E2E.relsync)
     process.arguments = arguments
@@ -59,15 +69,17 @@ func runRelsync(_ arguments: [String], environment: [String: String] = [:]) asyn
     process.standardOutput = try FileHandle(forWritingTo: out)
     process.standardError = try FileHandle(forWritingTo: err)
     process.standardInput = FileHandle.nullDevice
+    return process
+}
 
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch { continuation.resume(throwing: error) }
+extension RunResult {
+    /// The result of a finished process whose output went to `dir` (`relsyncProcess`).
+    init(status: Int32, outputIn dir: URL) {
+        self.init(
+            status: status,
+            stdout: (try? String(contentsOf: dir.appendingPathComponent("stdout"), encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")
     }
-    return RunResult(
-        status: status,
-        stdout: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
-        stderr: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
 }
 
 /// A scratch folder, a pair of schemas and a config file for one test.
@@ -208,23 +220,12 @@ func withScenario(_ body: (Scenario) async throws -> Void) async throws {
 final class RelsyncProcess: @unchecked Sendable {
     // @unchecked: `process` is only touched from the test's own task; Foundation's Process is
     // not Sendable but is safe to signal and wait on from one task.
-    let process = Process()
+    let process: Process
     let dir: URL
 
     init(_ arguments: [String], environment: [String: String]) throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(E2E.uniqueName("relsync-bg"))
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let out = dir.appendingPathComponent("stdout"), err = dir.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: E2E.relsync)
-        process.arguments = arguments
-        var env = ["PATH": E2E.env["PATH"] ?? "/usr/bin:/bin", "HOME": E2E.env["HOME"] ?? "/tmp"]
-        for (key, value) in environment { env[key] = value }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        process.standardInput = FileHandle.nullDevice
+        process = try relsyncProcess(arguments, environment: environment, outputIn: dir)
         try process.run()
     }
 
@@ -236,10 +237,7 @@ final class RelsyncProcess: @unchecked Sendable {
     func wait() async -> RunResult {
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
         defer { try? FileManager.default.removeItem(at: dir) }
-        return RunResult(
-            status: process.terminationStatus,
-            stdout: (try? String(contentsOf: dir.appendingPathComponent("stdout"), encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")
+        return RunResult(status: process.terminationStatus, outputIn: dir)
     }
 }
 

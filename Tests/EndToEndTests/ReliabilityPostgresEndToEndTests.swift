@@ -52,12 +52,7 @@ struct ReliabilityPostgresEndToEndTests {
                 try await Self.prepare(engine, scenario, projects, config: config)
                 let before = try await StoredEdges.read(schema: scenario.schema)
 
-                let lock = try await Reliability.holdApplyLock(schema: scenario.schema)
-                let application = Reliability.uniqueApplicationName()
-                var environment = scenario.environment
-                environment["PGAPPNAME"] = application
-                let process = try RelsyncProcess(["reconcile", "--config", config], environment: environment)
-                let pid = try await Reliability.waitForBlockedBackend(application: application)
+                let (process, lock, pid) = try await Reliability.reconcileBlockedInsideApply(scenario, config: config)
                 let backend = try #require(pid, "relsync never waited inside its apply transaction")
                 let killed = try await lock.query("SELECT pg_terminate_backend($1)", [String(backend)])
                 #expect(killed.scalar == "t")

@@ -65,12 +65,7 @@ struct ReliabilityProcessEndToEndTests {
                 let config = try scenario.writeConfig(port: port, sync: CrashSafetyEndToEndTests.syncYAML(projects))
                 let migrate = try await runRelsync(["migrate", "--config", config], environment: scenario.environment)
                 #expect(migrate.status == 0, "stderr: \(migrate.stderr)")
-                let lock = try await Reliability.holdApplyLock(schema: scenario.schema)
-                let application = Reliability.uniqueApplicationName()
-                var environment = scenario.environment
-                environment["PGAPPNAME"] = application
-                let process = try RelsyncProcess(["reconcile", "--config", config], environment: environment)
-                let blocked = try await Reliability.waitForBlockedBackend(application: application)
+                let (process, lock, blocked) = try await Reliability.reconcileBlockedInsideApply(scenario, config: config)
                 #expect(blocked != nil, "relsync never waited inside its apply transaction")
                 process.send(SIGTERM)
                 try await Task.sleep(for: .milliseconds(500))
@@ -106,12 +101,8 @@ struct ReliabilityProcessEndToEndTests {
                 let config = try scenario.writeConfig(port: port, sync: CrashSafetyEndToEndTests.syncYAML(projects))
                 let migrate = try await runRelsync(["migrate", "--config", config], environment: scenario.environment)
                 #expect(migrate.status == 0, "stderr: \(migrate.stderr)")
-                let lock = try await Reliability.holdApplyLock(schema: scenario.schema)
-                let application = Reliability.uniqueApplicationName()
-                var environment = scenario.environment
-                environment["PGAPPNAME"] = application
-                let process = try RelsyncProcess(["reconcile", "--config", config], environment: environment)
-                #expect(try await Reliability.waitForBlockedBackend(application: application) != nil)
+                let (process, lock, blocked) = try await Reliability.reconcileBlockedInsideApply(scenario, config: config)
+                #expect(blocked != nil)
                 process.send(SIGTERM)
                 try await Task.sleep(for: .milliseconds(300))
                 process.send(SIGTERM)

@@ -55,6 +55,21 @@ enum Reliability {
         return db
     }
 
+    /// Starts `relsync reconcile --config config` with the apply lock of `scenario`'s schema held
+    /// on another connection, and waits until the run is blocked inside its first apply
+    /// transaction. Returns the process, the connection holding the lock (close it to let the
+    /// run go on) and the blocked backend's pid (nil if the run never got there).
+    static func reconcileBlockedInsideApply(
+        _ scenario: Scenario, config: String
+    ) async throws -> (process: RelsyncProcess, lock: PostgresConnection, backend: Int?) {
+        let lock = try await holdApplyLock(schema: scenario.schema)
+        let application = uniqueApplicationName()
+        var environment = scenario.environment
+        environment["PGAPPNAME"] = application
+        let process = try RelsyncProcess(["reconcile", "--config", config], environment: environment)
+        return (process, lock, try await waitForBlockedBackend(application: application))
+    }
+
     /// The backend of the relsync process started with `PGAPPNAME=application`, once it waits
     /// for a lock inside a transaction.
     static func waitForBlockedBackend(application: String, timeout: Duration = .seconds(60)) async throws -> Int? {
