@@ -129,13 +129,22 @@ extension Reconciler {
     /// The query walks of `plans`, all at once: the client's pacer keeps the requests in flight
     /// within `max_concurrent_requests` and the rate budget. Results keep the order of `plans`.
     func walkAll(_ plans: [Plan], backProperties: [[String]], _ context: RunContext) async throws -> [Walk] {
-        try await withThrowingTaskGroup(of: (Int, Walk).self) { group in
-            for (index, plan) in plans.enumerated() {
-                group.addTask { (index, try await walk(plan, backProperties: backProperties[index], context)) }
+        try await Self.concurrently(Array(zip(plans, backProperties))) { plan, back in
+            try await walk(plan, backProperties: back, context)
+        }
+    }
+
+    /// `transform` of every item, all started at once; the results in the order of `items`.
+    static func concurrently<Item: Sendable, Result: Sendable>(
+        _ items: [Item], _ transform: @escaping @Sendable (Item) async throws -> Result
+    ) async throws -> [Result] {
+        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
+            for (index, item) in items.enumerated() {
+                group.addTask { (index, try await transform(item)) }
             }
-            var walks = [Walk?](repeating: nil, count: plans.count)
-            for try await (index, walk) in group { walks[index] = walk }
-            return walks.map { $0! }
+            var results = [Result?](repeating: nil, count: items.count)
+            for try await (index, result) in group { results[index] = result }
+            return results.map { $0! }
         }
     }
 
@@ -427,19 +436,15 @@ extension Reconciler {
     /// What reading one relation target found.
     struct TargetRead: Sendable {
         /// nil when Notion does not share the data source with the integration.
-        var read: Read?
-        /// The data source's id as Notion spells it, and its title: join view columns are named after it.
-        var schemaID: String?
-        var title: String?
+        var walk: Walk?
         var warning: String?
-        var readStart = Date()
-        var backLists: [BackKey: BackList] = [:]
     }
 
     /// Reads a data source that relations point into, for its page titles and the back side of
-    /// dual relations. A data source Notion does not share with the integration is a partial
-    /// result, reported, not fatal. Touches only Notion, so target reads run concurrently with
-    /// the walks of configured data sources.
+    /// dual relations: the walk of a data source with no relation of its own to materialize. A
+    /// data source Notion does not share with the integration is a partial result, reported,
+    /// not fatal. Touches only Notion, so target reads run concurrently with the walks of
+    /// configured data sources.
     func readTarget(_ target: TargetPlan, _ context: RunContext) async throws -> TargetRead {
         let schema: NotionDataSource
         do {
@@ -449,58 +454,31 @@ extension Reconciler {
             return TargetRead(
                 warning: "relation target data source \(target.id) is not shared with the integration; its pages have no titles in PostgreSQL")
         }
-        guard let dataSourceID = UUID(uuidString: schema.id) else { throw NotionError(.invalidID(schema.id)) }
-        let (mode, _) = try await readMode(dataSourceID, context)
-        var result = TargetRead(schemaID: schema.id, title: schema.title, readStart: Date())
-        for back in target.backProperties {
-            result.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)] = BackList(complete: mode == .full)
-        }
-        var rows: [PageRow] = []
-        for try await page in context.client.queryDataSource(
-            schema.id, filter: Self.filter(for: mode), filterProperties: [schema.titlePropertyID] + target.backProperties)
-        {
-            guard let row = pageRow(page, dataSourceID: dataSourceID) else { continue }
-            rows.append(row)
-            for back in target.backProperties {
-                result.backLists[BackKey(targetDataSourceID: schema.id, propertyID: back)]?.pages[row.pageID] =
-                    InlineList(page.property(id: back))
-            }
-        }
-        let snapshot = DataSourceSnapshot(
-            dataSource: DataSourceRow(
-                id: dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
-                configured: false),
-            pages: rows, relations: [], edges: [:], complete: mode == .full)
-        result.read = Read(
-            snapshot: snapshot,
-            summary: .init(
-                id: schema.id, name: schema.title, configured: false, mode: mode.name, pagesRead: rows.count,
-                relations: [], pagesTrashed: 0))
-        return result
+        let plan = Plan(schema: schema, relations: [], writeBacks: [])
+        return TargetRead(walk: try await walk(plan, backProperties: target.backProperties, context))
     }
 
-    /// Every relation target, a few at once (the client's pacer bounds the requests in flight).
+    /// Every relation target at once (the client's pacer bounds the requests in flight).
     func readTargets(_ targets: [TargetPlan], _ context: RunContext) async throws -> [TargetRead] {
-        try await withThrowingTaskGroup(of: (Int, TargetRead).self) { group in
-            for (index, target) in targets.enumerated() {
-                group.addTask { (index, try await readTarget(target, context)) }
-            }
-            var reads = [TargetRead?](repeating: nil, count: targets.count)
-            for try await (index, read) in group { reads[index] = read }
-            return reads.map { $0! }
-        }
+        try await Self.concurrently(targets) { try await readTarget($0, context) }
     }
 
     /// Records a target read in the run and applies its pages.
     func absorb(_ target: TargetRead, _ context: RunContext, _ run: inout RunState) async throws {
         if let warning = target.warning { run.warnings.append(warning) }
-        guard let read = target.read else { return }
-        if let id = target.schemaID, let title = target.title { run.dataSourceTitles[id] = title }
-        run.pagesRead += read.snapshot.pages.count
-        run.pagesPerDataSource.append(read.snapshot.pages.count)
-        run.watermarks[read.snapshot.dataSource.id] = target.readStart
-        run.backLists.merge(target.backLists) { _, new in new }
-        try await apply(read, context, &run)
+        guard var walk = target.walk else { return }
+        let schema = walk.plan.schema
+        run.dataSourceTitles[schema.id] = schema.title
+        absorb(&walk, &run)
+        let snapshot = DataSourceSnapshot(
+            dataSource: DataSourceRow(
+                id: walk.dataSourceID, databaseID: schema.databaseID.flatMap(UUID.init(uuidString:)), name: schema.title,
+                configured: false),
+            pages: walk.pages.map(\.row), relations: [], edges: [:], complete: walk.mode == .full)
+        let summary = RunSummary.DataSource(
+            id: schema.id, name: schema.title, configured: false, mode: walk.mode.name, pagesRead: walk.pages.count,
+            relations: [], pagesTrashed: 0)
+        try await apply(Read(snapshot: snapshot, summary: summary), context, &run)
     }
 
     /// Edits made on the back side of a dual relation (a member added to a project from the
