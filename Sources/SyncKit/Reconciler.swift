@@ -56,7 +56,9 @@ public enum ProgressEvent: Sendable {
 /// property-item walk for each relation Notion truncated, a few in flight; then one transaction
 /// applies pages and edges as a set-based diff. Data sources that relations point into are read
 /// for their titles, and for the back side of dual relations, whose edits may not touch the
-/// source page. Watermarks advance in one transaction after everything read was applied, so a
+/// source page; they are read while the first configured data sources are walked, and data
+/// sources joined by a dual relation configured on both sides are walked together before either
+/// is completed (`walkGroups`). Watermarks advance in one transaction after everything read was applied, so a
 /// run killed anywhere is simply read again by the next.
 public struct Reconciler: Sendable {
     public let configuration: RelsyncConfiguration
